@@ -44,7 +44,7 @@ async function status(): Promise<number> {
 }
 
 async function down(): Promise<void> {
-  for (const s of [...all].reverse()) console.log(row(s, (await s.stop()) ? 'stopped' : 'not started by bin/stack, left alone'));
+  for (const s of [...all].reverse()) console.log(row(s, (await s.stop()) ? 'stopped' : 'left alone (not ours)'));
 }
 
 function env(): void {
