@@ -28,3 +28,4 @@ sluice_deps() {
 }
 
 sluice_node
+export SLUICE_SCHEMAS_DIR=${SLUICE_SCHEMAS_DIR:-$root/schemas}
