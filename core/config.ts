@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
-const list = z
+/** A comma-separated list of host:port. */
+export const hostPorts = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1, 'expected at least one host:port'));
 
 /** Connection settings for the services, from the environment variables operators already use. */
 export const connectionSchema = z.object({
-  KAFKA_BROKERS: list,
+  KAFKA_BROKERS: hostPorts,
   SCHEMA_REGISTRY_URL: z.url(),
   S3_ENDPOINT: z.url().optional(),
   S3_BUCKET: z.string().min(3),

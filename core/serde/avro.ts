@@ -5,6 +5,8 @@ import { decodeWire, encodeWire } from './wire.ts';
 import { SerdeError } from './errors.ts';
 import type { RegistryClient } from './registry.ts';
 
+type Resolver = ReturnType<avro.Type['createResolver']>;
+
 /** Where `<name>.avsc` files are read: SLUICE_SCHEMAS_DIR (the bin/ commands set it), else ./schemas. */
 export const schemasDir = process.env.SLUICE_SCHEMAS_DIR ?? join(process.cwd(), 'schemas');
 
@@ -24,7 +26,7 @@ export class AvroSerde<T = unknown> {
   private readonly registry: RegistryClient;
   private readonly reader: avro.Type;
   private readonly readerSchema: string;
-  private readonly resolvers = new Map<number, avro.types.Resolver | SerdeError>();
+  private readonly resolvers = new Map<number, Resolver | SerdeError>();
   private writeId: number | undefined;
 
   constructor(registry: RegistryClient, subject: string, schema: string) {

@@ -1,0 +1,148 @@
+import { Kafka, Partitioners, logLevel, type Consumer, type Message, type Producer, type Admin, type IHeaders } from 'kafkajs';
+import type { Logger } from 'pino';
+import { kafkaLogCreator } from '../log.ts';
+
+/**
+ * The thin seam between Sluice and its Kafka client (kafkajs today). The runtime and the sinks use
+ * only this interface, so the client can be swapped on measured evidence.
+ */
+export interface KafkaAdapter {
+  ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void>;
+  /** Sends all records in as few requests as the client allows; resolves when every replica has them (acks=all). */
+  send(batches: readonly OutgoingBatch[]): Promise<void>;
+  consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
+  /** The next offset to be written, per partition. */
+  endOffsets(topic: string): Promise<Map<number, string>>;
+  /** The committed offsets of a group, per partition (-1 when nothing is committed). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OutgoingRecord {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+}
+export interface OutgoingBatch {
+  topic: string;
+  messages: OutgoingRecord[];
+}
+
+export interface RawRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+export interface RawBatch {
+  topic: string;
+  partition: number;
+  records: RawRecord[];
+  highWatermark: string;
+}
+
+export interface ConsumeOptions {
+  groupId: string;
+  topic: string;
+  /** Partitions processed at the same time; each partition's records stay in offset order. */
+  concurrency: number;
+  /** Handles a batch; call `commit` once its outputs are durable. Throwing makes the client retry the batch. */
+  onBatch(batch: RawBatch, commit: () => Promise<void>): Promise<void>;
+  /** The partitions of `topic` this member owns after a rebalance. */
+  onAssign(partitions: number[]): Promise<void> | void;
+  /** The consumer stopped for good (its retries are exhausted). */
+  onCrash(error: Error): void;
+}
+
+export interface ConsumerHandle {
+  /** Where `partition` resumes; used when a sink keeps its own offsets. */
+  seek(partition: number, offset: string): void;
+  /** Stops fetching, lets the batch in progress finish, leaves the group. */
+  stop(): Promise<void>;
+}
+
+function headersOf(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}
+
+export async function connectKafka(brokers: string[], clientId: string, log: Logger): Promise<KafkaAdapter> {
+  const kafka = new Kafka({ brokers, clientId, logCreator: kafkaLogCreator(log), logLevel: logLevel.WARN });
+  const admin: Admin = kafka.admin();
+  // The Java client's murmur2 partitioner: keys land where Kafka Streams and Connect put them.
+  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await Promise.all([admin.connect(), producer.connect()]);
+  const consumers = new Set<Consumer>();
+
+  async function offsetsOf(topic: string): Promise<Map<number, string>> {
+    const rows = await admin.fetchTopicOffsets(topic);
+    return new Map(rows.map((r) => [r.partition, r.high]));
+  }
+
+  return {
+    async ensureTopics(topics) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+      log.info({ topics: missing }, 'created topics');
+    },
+    async send(batches) {
+      const topicMessages = batches.filter((b) => b.messages.length > 0).map((b) => ({ topic: b.topic, messages: b.messages as Message[] }));
+      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+    },
+    async consume(opts) {
+      const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20 });
+      consumers.add(consumer);
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? []);
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) opts.onCrash(e.payload.error);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: opts.concurrency,
+        eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
+          if (!isRunning() || isStale() || batch.messages.length === 0) return;
+          const records = batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers: headersOf(m.headers) }));
+          const next = (BigInt(batch.lastOffset()) + 1n).toString();
+          await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async () => {
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          });
+          // Without this kafkajs fetches the same records again: its position moves only on resolve.
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+        },
+      });
+      return {
+        seek: (partition, offset) => consumer.seek({ topic: opts.topic, partition, offset }),
+        async stop() {
+          await consumer.disconnect(); // kafkajs: stops fetching, waits for the running batch, leaves the group
+          consumers.delete(consumer);
+        },
+      };
+    },
+    endOffsets: offsetsOf,
+    async committedOffsets(groupId, topic) {
+      const [row] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return new Map((row?.partitions ?? []).map((p) => [p.partition, p.offset]));
+    },
+    async ping() {
+      await admin.describeCluster();
+    },
+    async close() {
+      for (const c of consumers) await c.disconnect();
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
+    },
+  };
+}

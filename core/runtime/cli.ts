@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import type { Topology } from '../topology.ts';
+import { ConfigError } from '../errors.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { runtimeSchema } from './config.ts';
+import { startTopology } from './run.ts';
+
+export const usage = `usage: bin/run-topology [<name>] [--topologies <module>]
+
+Runs one topology until SIGTERM or SIGINT, which drain, commit and exit 0.
+With no name, lists the topologies.
+
+  --topologies <module>  a module exporting \`topologies\` (default: topologies/index.ts)
+  -h, --help             this text
+
+Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (required); SLUICE_PARTITIONS (6),
+SLUICE_OPS_PORT (9464), SLUICE_CONCURRENCY (2), SLUICE_SHUTDOWN_TIMEOUT_MS (30000),
+SLUICE_LOG_LEVEL (info). Sinks read their own settings (see the README).`;
+
+async function loadTopologies(module?: string): Promise<Topology<any>[]> {
+  const mod = (await import(module ? resolve(module) : '../../topologies/index.ts')) as { topologies?: Topology<any>[] };
+  if (!Array.isArray(mod.topologies)) throw new ConfigError(`${module} does not export a \`topologies\` array`);
+  return mod.topologies;
+}
+
+function list(topologies: Topology<any>[]): string {
+  if (topologies.length === 0) return '(no topologies registered)';
+  const width = Math.max(...topologies.map((t) => t.name.length));
+  return topologies.map((t) => `  ${t.name.padEnd(width)}  ${t.description}`).join('\n');
+}
+
+/** `bin/run-topology`: returns the process exit code. */
+export async function runTopologyCommand(args: { name?: string; help?: boolean; topologies?: string }): Promise<number> {
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  const topologies = await loadTopologies(args.topologies);
+  if (!args.name) {
+    console.log(`topologies:\n${list(topologies)}`);
+    return 0;
+  }
+  const topology = topologies.find((t) => t.name === args.name);
+  if (!topology) {
+    console.error(`unknown topology "${args.name}"; valid ones:\n${list(topologies)}`);
+    return 2;
+  }
+  let cfg;
+  try {
+    cfg = loadConfig(runtimeSchema);
+  } catch (err) {
+    console.error(`bin/run-topology ${topology.name}: ${(err as Error).message}`);
+    return 2;
+  }
+
+  const log = createLogger(topology.name);
+  let running;
+  try {
+    running = await startTopology(topology, cfg, log);
+  } catch (err) {
+    log.fatal({ err }, 'could not start');
+    console.error(`bin/run-topology ${topology.name}: ${(err as Error).message}`);
+    return 1;
+  }
+  const signalled = new Promise<string>((res) => {
+    process.once('SIGTERM', () => res('SIGTERM'));
+    process.once('SIGINT', () => res('SIGINT'));
+  });
+  const outcome = await Promise.race([signalled, running.failed.catch((err: Error) => err)]);
+  const code = typeof outcome === 'string' ? 0 : 1;
+  if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping: draining and committing');
+  else log.fatal({ err: outcome }, `stopping on a fatal error: ${outcome.message}`);
+  try {
+    await running.stop();
+  } catch (err) {
+    log.fatal({ err }, 'shutdown did not complete');
+    return 1;
+  }
+  log.info('stopped');
+  return code;
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { hostPorts } from '../config.ts';
+
+const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** What `bin/run-topology` reads from the environment. */
+export const runtimeSchema = z.object({
+  KAFKA_BROKERS: hostPorts,
+  SCHEMA_REGISTRY_URL: z.url(),
+  /** Partitions of topics Sluice creates (source, sinks, dead letters) when they are missing. */
+  SLUICE_PARTITIONS: int(1, 10_000, 6),
+  /** Port of /health, /ready and /metrics; 0 picks a free one. */
+  SLUICE_OPS_PORT: int(0, 65_535, 9464),
+  /** Partitions processed at the same time by one process. */
+  SLUICE_CONCURRENCY: int(1, 64, 2),
+  /** How long SIGTERM may take to drain and commit before the process gives up, in ms. */
+  SLUICE_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000, 30_000),
+});
+export type RuntimeConfig = z.output<typeof runtimeSchema>;

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { OutRecord } from './topology.ts';
+import type { KafkaAdapter } from './kafka/adapter.ts';
+import type { RegistryClient } from './serde/registry.ts';
+
+export interface SourcePartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** What the runtime lends a sink. */
+export interface SinkContext {
+  readonly topology: string;
+  readonly kafka: KafkaAdapter;
+  readonly registry: RegistryClient;
+  readonly log: Logger;
+}
+
+/** Called by a sink for an output record it cannot write (for example, one its schema refuses). */
+export type Reject = (record: OutRecord, reason: string, error: Error) => void;
+
+export interface Sink {
+  /** Connection check: throws with a message that says what to fix. Run before consuming, and by /ready. */
+  check(): Promise<void>;
+  /** Kafka topics the sink writes; the runtime creates missing ones with the source's partition count. */
+  topics(): string[];
+  /**
+   * Makes `records` durable; resolves only once they are. `nextOffset` is where the source
+   * partition resumes after this batch: a sink that keeps its own offsets stores it atomically.
+   */
+  write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void>;
+  /** For sinks that keep offsets themselves: where the partition resumes, if they know. */
+  resumeOffset?(source: SourcePartition): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export type SinkFactory = (ctx: SinkContext) => Promise<Sink>;
