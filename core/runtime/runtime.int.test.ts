@@ -104,8 +104,23 @@ test('poison records go to the dead-letter topic with their origin and reason, a
 
   const inst = start(id, 'poison');
   await waitFor('the group to commit the input end offsets', async () => ((await caughtUp(`${id}-passthrough`, input)) ? true : undefined));
-  expect(await stopGracefully(inst)).toBe(0);
 
+  // The operations endpoints tell the same story.
+  const { opsPort } = JSON.parse(logOf(inst).split('\n').find((l) => l.includes('"msg":"started"'))!);
+  const base = `http://127.0.0.1:${opsPort}`;
+  expect((await fetch(`${base}/health`)).status).toBe(200);
+  const ready = await fetch(`${base}/ready`);
+  expect(ready.status).toBe(200);
+  expect(((await ready.json()) as { checks: object }).checks).toEqual({ kafka: true, 'schema-registry': true, 'sink:out': true });
+  const metrics = (await (await fetch(`${base}/metrics`)).text()).split('\n');
+  const value = (name: string, label: string) => metrics.find((l) => l.startsWith(name) && l.includes(label))?.split(' ').at(-1);
+  expect(value('sluice_dlq_records_total', 'reason="truncated"')).toBe('2');
+  expect(value('sluice_dlq_records_total', 'reason="bad-magic"')).toBe('1');
+  expect(value('sluice_records_in_total', 'partition="0"')).toBe('105');
+  expect(value('sluice_records_out_total', 'sink="out"')).toBe('100');
+  expect(value('sluice_consumer_lag', 'partition="0"')).toBe('0');
+
+  expect(await stopGracefully(inst)).toBe(0);
   const out = await readAll(output, 100);
   expect(out.map((r) => r.key).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `good-${i}`).sort());
 
