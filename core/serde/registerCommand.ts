@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { loadConfig } from '../config.ts';
+import { RegistryClient } from './registry.ts';
+import { registerSchemas } from './register.ts';
+import { schemasDir } from './avro.ts';
+
+const usage = `usage: bin/register-schemas [--dry-run]
+
+Registers schemas/<topic>.avsc under the subject <topic>-value, after checking each change at the
+subject's level in schemas/compatibility.json (default BACKWARD_TRANSITIVE) and with the registry.
+Prints subject, version and id; a refused change prints why and exits 1. --dry-run registers nothing.
+Never changes a subject's compatibility level. Environment: SCHEMA_REGISTRY_URL, SLUICE_SCHEMAS_DIR.`;
+
+export async function registerSchemasCommand(args: { dryRun: boolean; help: boolean }): Promise<number> {
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  let url: string;
+  try {
+    url = loadConfig(z.object({ SCHEMA_REGISTRY_URL: z.url() })).SCHEMA_REGISTRY_URL;
+  } catch (err) {
+    console.error(`bin/register-schemas: ${(err as Error).message}`);
+    return 2;
+  }
+  const outcomes = await registerSchemas(new RegistryClient(url), schemasDir, args.dryRun);
+  const w = Math.max(7, ...outcomes.map((o) => o.subject.length));
+  console.log(`${'subject'.padEnd(w)}  version  id      status`);
+  for (const o of outcomes) {
+    console.log(`${o.subject.padEnd(w)}  ${String(o.version ?? '-').padEnd(7)}  ${String(o.id ?? '-').padEnd(6)}  ${o.status} (${o.level})`);
+    for (const r of o.reasons) console.log(`    ${r}`);
+  }
+  return outcomes.some((o) => o.status === 'refused') ? 1 : 0;
+}
