@@ -63,6 +63,35 @@ export interface ConsumerHandle {
   stop(): Promise<void>;
 }
 
+/** Stays under the broker's default message.max.bytes (1 MiB) with room for record overhead. */
+const maxRequestBytes = 900 * 1024;
+
+const sizeOf = (m: OutgoingRecord) =>
+  32 + (m.key?.length ?? 0) + (m.value?.length ?? 0) + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
+
+/** Splits batches into requests of at most `limit` estimated bytes, keeping the order of records. */
+export function chunkBySize(batches: readonly OutgoingBatch[], limit: number): { topic: string; messages: Message[] }[][] {
+  const requests: { topic: string; messages: Message[] }[][] = [];
+  let current: { topic: string; messages: Message[] }[] = [];
+  let bytes = 0;
+  for (const b of batches) {
+    for (const m of b.messages) {
+      const size = sizeOf(m);
+      if (bytes + size > limit && bytes > 0) {
+        requests.push(current);
+        current = [];
+        bytes = 0;
+      }
+      let last = current.at(-1);
+      if (last?.topic !== b.topic) current.push((last = { topic: b.topic, messages: [] }));
+      last.messages.push(m as Message);
+      bytes += size;
+    }
+  }
+  if (bytes > 0) requests.push(current);
+  return requests;
+}
+
 function headersOf(h: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h ?? {})) {
@@ -94,11 +123,11 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       log.info({ topics: missing }, 'created topics');
     },
     async send(batches) {
-      const topicMessages = batches.filter((b) => b.messages.length > 0).map((b) => ({ topic: b.topic, messages: b.messages as Message[] }));
-      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+      // One request per chunk, in order: a request over the broker's message.max.bytes (1 MiB) is refused whole.
+      for (const topicMessages of chunkBySize(batches, maxRequestBytes)) await producer.sendBatch({ topicMessages, acks: -1 });
     },
     async consume(opts) {
-      const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20 });
+      const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 512 << 10, maxBytes: 8 << 20 });
       consumers.add(consumer);
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? []);

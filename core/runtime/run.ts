@@ -160,7 +160,9 @@ function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, 
     const bySink = new Map<string, OutRecord[]>();
     for (const out of outputs) {
       if (!sinks.has(out.to)) throw new SluiceError(`pipeline of ${topology.name} emitted to "${out.to}", which is not one of its sinks: ${[...sinks.keys()].join(', ')}`);
-      bySink.set(out.to, [...(bySink.get(out.to) ?? []), out]);
+      const list = bySink.get(out.to);
+      if (list) list.push(out);
+      else bySink.set(out.to, [out]);
     }
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
     await Promise.all([...bySink].map(async ([name, records]) => {

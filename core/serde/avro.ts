@@ -86,10 +86,10 @@ export class AvroSerde<T = unknown> {
   /** Throws an Error naming the field when `value` does not fit the schema. */
   encode(value: T): Buffer {
     if (this.writeId === undefined) throw new Error(`AvroSerde for ${this.subject}: call init() before encode()`);
+    // isValid walks the value a second time, so it runs only to explain a failure.
+    if (this.reader.isValid(value)) return encodeWire(this.writeId, this.reader.toBuffer(value));
     const problems: string[] = [];
-    if (!this.reader.isValid(value, { errorHook: (path, v) => problems.push(`${path.join('.') || '(record)'} = ${JSON.stringify(v)}`) })) {
-      throw new SerdeError('corrupt', `value does not fit ${this.subject}: ${problems.join(', ')}`);
-    }
-    return encodeWire(this.writeId, this.reader.toBuffer(value));
+    this.reader.isValid(value, { errorHook: (path, v) => problems.push(`${path.join('.') || '(record)'} = ${JSON.stringify(v)}`) });
+    throw new SerdeError('corrupt', `value does not fit ${this.subject}: ${problems.join(', ')}`);
   }
 }
