@@ -11,6 +11,6 @@ const common = { transform, testEnvironment: 'node', roots: ['<rootDir>'], modul
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'] },
-    { ...common, displayName: 'integration', testMatch: ['**/*.int.test.ts'], slowTestThreshold: 30 },
+    { ...common, displayName: 'integration', testMatch: ['**/*.int.test.ts'], slowTestThreshold: 30, testTimeout: 60_000 },
   ],
 };

@@ -92,7 +92,15 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       groupId: consumerGroup(topology.name),
       topic: topology.source.topic,
       concurrency: cfg.SLUICE_CONCURRENCY,
-      onBatch: processBatch,
+      onBatch: async (batch, commit) => {
+        try {
+          await processBatch(batch, commit);
+        } catch (err) {
+          // A bug or a refusal that retrying cannot fix stops the process; the rest is retried by the client.
+          if (err instanceof SluiceError && !err.retriable) fail(err);
+          throw err;
+        }
+      },
       onAssign: async (assigned) => {
         for (const [p, task] of tasks) if (!assigned.includes(p)) (task.close(), tasks.delete(p));
         log.info({ partitions: assigned }, 'partitions assigned');

@@ -140,3 +140,18 @@ test('poison records go to the dead-letter topic with their origin and reason, a
     expect(Date.parse(r.headers[DLQ_HEADERS.time]!)).not.toBeNaN();
   }
 });
+
+test('a pipeline that throws stops the process with exit 1, naming the record, and commits nothing past it', async () => {
+  const id = newTest();
+  const [input, output] = [`${id}.in`, `${id}.out`];
+  await createTopics([input, output], 1);
+  const serde = await registerReadings(input, output);
+  await produce(input, [0, 1, 2].map((i) => ({ key: `k-${i}`, value: serde.encode({ ...reading(i), value: i === 1 ? -5 : 20 }) })));
+
+  const inst = startInstance(`${id}-failing`, id, 'failing');
+  running.push(inst);
+  expect(await inst.exited).toBe(1);
+  running.splice(running.indexOf(inst), 1);
+  expect(logOf(inst)).toContain(`pipeline failed at ${input}/0@1: negative reading from dev-1`);
+  expect(await caughtUp(`${id}-failing`, input)).toBe(false);
+});

@@ -22,4 +22,14 @@ export const topologies = [
     pipeline: map((r: InRecord<Reading>) => ({ to: 'out', key: r.key, value: r.value })),
     sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
   }),
+  defineTopology<Reading>({
+    name: `${id}-failing`,
+    description: 'like passthrough, but its pipeline throws on a negative reading',
+    source: { topic: `${id}.in`, schema: 'sensor-readings' },
+    pipeline: map((r: InRecord<Reading>) => {
+      if (r.value.value < 0) throw new Error(`negative reading from ${r.value.device_id}`);
+      return { to: 'out', key: r.key, value: r.value };
+    }),
+    sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
+  }),
 ];
