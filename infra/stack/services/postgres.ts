@@ -50,8 +50,9 @@ export const postgres: Service = {
     await withAdmin(async (c) => {
       for (const db of databases) {
         const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
-        // Identifiers come from the fixed list above; CREATE DATABASE takes no parameters.
-        if (found.rowCount === 0) await c.query(`CREATE DATABASE ${db}`);
+        // CREATE DATABASE takes no parameters: the name comes from the fixed list above, quoted.
+        const ident = c.escapeIdentifier(db);
+        if (found.rowCount === 0) await c.query(`CREATE DATABASE ${ident}`);
       }
     });
   },
