@@ -102,7 +102,11 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         }
       },
       onAssign: async (assigned) => {
-        for (const [p, task] of tasks) if (!assigned.includes(p)) (task.close(), tasks.delete(p));
+        for (const [p, task] of tasks) {
+          if (assigned.includes(p)) continue;
+          task.close();
+          tasks.delete(p);
+        }
         log.info({ partitions: assigned }, 'partitions assigned');
         for (const sink of sinks.values()) {
           if (!sink.resumeOffset) continue;
