@@ -11,10 +11,6 @@ export interface KafkaAdapter {
   /** Sends all records in as few requests as the client allows; resolves when every replica has them (acks=all). */
   send(batches: readonly OutgoingBatch[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
-  /** The next offset to be written, per partition. */
-  endOffsets(topic: string): Promise<Map<number, string>>;
-  /** The committed offsets of a group, per partition (-1 when nothing is committed). */
-  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -109,11 +105,6 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
   await Promise.all([admin.connect(), producer.connect()]);
   const consumers = new Set<Consumer>();
 
-  async function offsetsOf(topic: string): Promise<Map<number, string>> {
-    const rows = await admin.fetchTopicOffsets(topic);
-    return new Map(rows.map((r) => [r.partition, r.high]));
-  }
-
   return {
     async ensureTopics(topics) {
       const existing = new Set(await admin.listTopics());
@@ -160,11 +151,6 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           consumers.delete(consumer);
         },
       };
-    },
-    endOffsets: offsetsOf,
-    async committedOffsets(groupId, topic) {
-      const [row] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return new Map((row?.partitions ?? []).map((p) => [p.partition, p.offset]));
     },
     async ping() {
       await admin.describeCluster();

@@ -77,7 +77,10 @@ export async function registerSchemas(registry: RegistryClient, dir: string, dry
     const reasons = incompatibilities(schema, previous, lvl);
     if (versions.length > 0) {
       const remote = await registry.testCompatibility(subject, schema);
-      if (!remote.compatible) reasons.push(...remote.messages.map((m) => `registry: ${m}`), ...(remote.messages.length ? [] : ['registry: not compatible']));
+      if (!remote.compatible) {
+        const messages = remote.messages.length > 0 ? remote.messages : ['not compatible'];
+        reasons.push(...messages.map((m) => `registry: ${m}`));
+      }
     }
     if (reasons.length > 0) {
       outcomes.push({ ...base, status: 'refused', reasons });

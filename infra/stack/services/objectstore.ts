@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Service } from '../service.ts';
+import { createS3Client } from '../../../sinks/s3/client.ts';
+import { connectionSchema, loadConfig } from '../../../core/config.ts';
 import { ports, s3Secret, stackEnv, versions } from '../settings.ts';
 import { data, dist } from '../paths.ts';
 import { fetchArtifact } from '../maven.ts';
@@ -11,14 +13,7 @@ import { findJava } from '../java.ts';
 const jar = join(dist, `s3proxy-${versions.s3proxy}-jar-with-dependencies.jar`);
 
 function client(): S3Client {
-  const env = stackEnv();
-  return new S3Client({
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.S3_ACCESS_KEY_ID!, secretAccessKey: env.S3_SECRET_ACCESS_KEY! },
-    maxAttempts: 1,
-  });
+  return createS3Client(loadConfig(connectionSchema, stackEnv()), 1);
 }
 
 /** S3Proxy with its filesystem backend: a real S3 API (SigV4, multipart, ListObjectsV2) on local disk. */
