@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { SinkFactory } from './sink.ts';
 import { ConfigError } from './errors.ts';
+import { timePolicy, type TimeOptions } from './operators/eventTime.ts';
 import { assertTopicName, assertTopologyName } from './naming.ts';
 
 /** A decoded source record, as the pipeline sees it. `offset` is a decimal string, as in Kafka. */
@@ -12,6 +13,8 @@ export interface InRecord<V> {
   readonly value: V;
   /** The Kafka record timestamp, ms since the epoch. */
   readonly timestamp: number;
+  /** Event time, ms since the epoch, from the source's `time` options (default: the value's `time` field). */
+  readonly eventTime: number;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -29,7 +32,7 @@ export interface TopologyDefinition<V> {
   /** One line, shown by `bin/run-topology`. */
   description: string;
   /** The topic read, and the name of its Avro schema in `schemas/<schema>.avsc`. */
-  source: { topic: string; schema: string };
+  source: { topic: string; schema: string; time?: TimeOptions<V> };
   /**
    * RxJS operators from source records to output records, applied once per partition task.
    * They must emit synchronously (map, filter, scan, mergeMap to arrays, Sluice's time operators):
@@ -50,6 +53,7 @@ export function defineTopology<V>(def: TopologyDefinition<V>): Topology<V> {
   assertTopologyName(def.name);
   assertTopicName(def.source.topic);
   if (Object.keys(def.sinks).length === 0) throw new ConfigError(`topology ${def.name}: sinks must name at least one sink`);
+  timePolicy(def.source.time);
   if (!def.description.trim()) throw new ConfigError(`topology ${def.name}: description must not be empty`);
   return Object.freeze({ ...def, source: Object.freeze({ ...def.source }), sinks: Object.freeze({ ...def.sinks }) });
 }

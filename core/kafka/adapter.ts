@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type Message, type Producer, type Admin, type IHeaders } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type Message, type Producer, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { kafkaLogCreator } from '../log.ts';
 
@@ -7,7 +7,11 @@ import { kafkaLogCreator } from '../log.ts';
  * only this interface, so the client can be swapped on measured evidence.
  */
 export interface KafkaAdapter {
-  ensureTopics(topics: readonly { topic: string; partitions: number }[]): Promise<void>;
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** The number of partitions of an existing topic. */
+  partitionCount(topic: string): Promise<number>;
+  /** Reads `partitions` of `topic` from the beginning up to their end offsets at the time of the call. */
+  readToEnd(topic: string, partitions: readonly number[], onBatch: (partition: number, records: RawRecord[]) => void): Promise<void>;
   /** Sends all records in as few requests as the client allows; resolves when every replica has them (acks=all). */
   send(batches: readonly OutgoingBatch[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
@@ -15,8 +19,17 @@ export interface KafkaAdapter {
   close(): Promise<void>;
 }
 
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  /** Topic configs, e.g. `cleanup.policy: compact`. */
+  config?: Record<string, string>;
+}
+
 export interface OutgoingRecord {
   key: string | Buffer | null;
+  /** Explicit partition; default: by key, with the Java client's murmur2 partitioner. */
+  partition?: number;
   value: Buffer | null;
   headers?: Record<string, string>;
 }
@@ -97,6 +110,8 @@ function headersOf(h: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
+const toRaw = (m: KafkaMessage): RawRecord => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers: headersOf(m.headers) });
+
 export async function connectKafka(brokers: string[], clientId: string, log: Logger): Promise<KafkaAdapter> {
   const kafka = new Kafka({ brokers, clientId, logCreator: kafkaLogCreator(log), logLevel: logLevel.WARN });
   const admin: Admin = kafka.admin();
@@ -110,8 +125,55 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.topic));
       if (missing.length === 0) return;
-      await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
-      log.info({ topics: missing }, 'created topics');
+      await admin.createTopics({
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+        waitForLeaders: true,
+      });
+      log.info({ topics: missing.map((t) => t.topic) }, 'created topics');
+    },
+    async partitionCount(topic) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      return topics[0]!.partitions.length;
+    },
+    async readToEnd(topic, partitions, onBatch) {
+      const ends = new Map<number, bigint>();
+      for (const o of await admin.fetchTopicOffsets(topic)) {
+        if (partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
+      }
+      if (ends.size === 0) return;
+      // kafkajs cannot assign partitions by hand: a throw-away group reads the topic and ignores the rest.
+      const groupId = `sluice-restore-${topic}-${process.pid}-${Date.now()}`;
+      const reader = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20 });
+      await reader.connect();
+      try {
+        await reader.subscribe({ topic, fromBeginning: true });
+        const done = new Promise<void>((resolve, reject) => {
+          reader.on(reader.events.CRASH, (e) => reject(e.payload.error));
+          void reader.run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const end = ends.get(batch.partition);
+              if (end === undefined) return reader.pause([{ topic, partitions: [batch.partition] }]);
+              const records = batch.messages.filter((m) => BigInt(m.offset) < end).map(toRaw);
+              try {
+                onBatch(batch.partition, records);
+              } catch (err) {
+                reader.pause([{ topic }]);
+                return reject(err);
+              }
+              if (BigInt(batch.lastOffset()) + 1n >= end) {
+                ends.delete(batch.partition);
+                reader.pause([{ topic, partitions: [batch.partition] }]);
+                if (ends.size === 0) resolve();
+              }
+            },
+          }).catch(reject);
+        });
+        await done;
+      } finally {
+        await reader.disconnect();
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+      }
     },
     async send(batches) {
       // One request per chunk, in order: a request over the broker's message.max.bytes (1 MiB) is refused whole.
@@ -134,7 +196,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         partitionsConsumedConcurrently: opts.concurrency,
         eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          const records = batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers: headersOf(m.headers) }));
+          const records = batch.messages.map(toRaw);
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
           await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async () => {
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);

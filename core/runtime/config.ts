@@ -15,5 +15,7 @@ export const runtimeSchema = z.object({
   SLUICE_CONCURRENCY: int(1, 64, 2),
   /** How long SIGTERM may take to drain and commit before the process gives up, in ms. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000, 30_000),
+  /** How often wall-clock timers (idle timeouts of windows) are looked at, in ms. */
+  SLUICE_TICK_MS: int(10, 60_000, 1000),
 });
 export type RuntimeConfig = z.output<typeof runtimeSchema>;

@@ -1,14 +1,14 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { Topology, InRecord, OutRecord } from '../topology.ts';
+import type { Topology, InRecord } from '../topology.ts';
 import type { Sink, SinkContext } from '../sink.ts';
-import { connectKafka, type ConsumerHandle, type KafkaAdapter, type OutgoingRecord, type RawBatch } from '../kafka/adapter.ts';
+import { connectKafka, type ConsumerHandle, type OutgoingRecord, type RawBatch } from '../kafka/adapter.ts';
 import { RegistryClient } from '../serde/registry.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { SerdeError } from '../serde/errors.ts';
-import { DLQ_TOPIC, consumerGroup, valueSubject } from '../naming.ts';
+import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../naming.ts';
 import { SluiceError } from '../errors.ts';
-import { Task } from './task.ts';
+import { PartitionTasks } from './tasks.ts';
 import { deadLetter } from './dlq.ts';
 import { createMetrics } from './metrics.ts';
 import { startOpsServer } from './ops.ts';
@@ -33,13 +33,17 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${topology.name}`, log);
   let server: Server | undefined;
   let consumer: ConsumerHandle | undefined;
+  let tasks: PartitionTasks<V> | undefined;
+  let ticker: NodeJS.Timeout | undefined;
   const sinks = new Map<string, Sink>();
   let fail: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
 
   const closeAll = async () => {
+    clearInterval(ticker);
     await consumer?.stop();
+    tasks?.close();
     for (const s of sinks.values()) await s.close().catch((err: unknown) => log.warn({ err }, 'sink close failed'));
     await kafka.close();
     server?.close();
@@ -76,6 +80,17 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const partitions = cfg.SLUICE_PARTITIONS;
     const topics = [topology.source.topic, DLQ_TOPIC, ...[...sinks.values()].flatMap((s) => s.topics())];
     await kafka.ensureTopics([...new Set(topics)].map((topic) => ({ topic, partitions })));
+    tasks = new PartitionTasks({ topology, kafka, sinks, metrics, log });
+    if (tasks.stores.length > 0) {
+      // Changelogs are co-partitioned with the source: partition p of the source restores from partition p.
+      const sourcePartitions = await kafka.partitionCount(topology.source.topic);
+      const changelogs = tasks.stores.map((store) => changelogTopic(topology.name, store));
+      await kafka.ensureTopics(changelogs.map((topic) => ({ topic, partitions: sourcePartitions, config: { 'cleanup.policy': 'compact' } })));
+      for (const topic of changelogs) {
+        const n = await kafka.partitionCount(topic);
+        if (n !== sourcePartitions) throw new SluiceError(`cannot start ${topology.name}: changelog ${topic} has ${n} partitions, its source ${topology.source.topic} has ${sourcePartitions}`);
+      }
+    }
     await serde.init().catch((err: unknown) => {
       // The source subject must exist so that its reader schema is known to the registry.
       throw new SluiceError(`cannot start ${topology.name}: ${(err as Error).message}`);
@@ -85,8 +100,17 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const address = server.address();
     const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
 
-    const tasks = new Map<number, Task<V>>();
-    const processBatch = makeBatchProcessor({ topology, kafka, serde, sinks, metrics, tasks, log });
+    const running = tasks;
+    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, metrics });
+    let ticking = false;
+    ticker = setInterval(() => {
+      if (ticking) return;
+      ticking = true;
+      running.tick(Date.now()).catch((err: unknown) => {
+        if (err instanceof SluiceError && !err.retriable) fail(err);
+        else log.warn({ err }, 'wall-clock tick failed; trying again at the next one');
+      }).finally(() => (ticking = false));
+    }, cfg.SLUICE_TICK_MS);
 
     consumer = await kafka.consume({
       groupId: consumerGroup(topology.name),
@@ -102,11 +126,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         }
       },
       onAssign: async (assigned) => {
-        for (const [p, task] of tasks) {
-          if (assigned.includes(p)) continue;
-          task.close();
-          tasks.delete(p);
-        }
+        running.assign(assigned);
         log.info({ partitions: assigned }, 'partitions assigned');
         for (const sink of sinks.values()) {
           if (!sink.resumeOffset) continue;
@@ -133,59 +153,34 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
 interface BatchDeps<V> {
   topology: Topology<V>;
-  kafka: KafkaAdapter;
   serde: AvroSerde<V>;
-  sinks: Map<string, Sink>;
+  tasks: PartitionTasks<V>;
   metrics: ReturnType<typeof createMetrics>;
-  tasks: Map<number, Task<V>>;
-  log: Logger;
 }
 
 /**
- * decode → pipeline → every sink durable (and dead letters written) → commit. A failure of a
- * dependency throws before the commit, so the client fetches the batch again.
+ * decode → pipeline → every sink durable, dead letters and changelogs written → commit. A failure
+ * of a dependency throws before the commit, so the client fetches the batch again.
  */
-function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, log }: BatchDeps<V>) {
+function makeBatchProcessor<V>({ topology, serde, tasks, metrics }: BatchDeps<V>) {
   return async (batch: RawBatch, commit: () => Promise<void>) => {
     const { topic, partition } = batch;
-    const origin = { topology: topology.name, topic, partition };
     const dead: OutgoingRecord[] = [];
-    const deadReason = (reason: string) => metrics.deadLetters.inc({ reason });
 
     await serde.prepare(batch.records.map((r) => r.value));
     const inputs: InRecord<V>[] = [];
     for (const r of batch.records) {
       try {
         const value = serde.decode(r.value);
-        inputs.push({ topic, partition, offset: r.offset, key: r.key?.toString() ?? null, value, timestamp: r.timestamp, headers: r.headers });
+        inputs.push({ topic, partition, offset: r.offset, key: r.key?.toString() ?? null, value, timestamp: r.timestamp, eventTime: r.timestamp, headers: r.headers });
       } catch (err) {
         if (!(err instanceof SerdeError)) throw err;
-        dead.push(deadLetter(r, { ...origin, offset: r.offset }, err.reason, err));
-        deadReason(err.reason);
+        dead.push(deadLetter(r, { topology: topology.name, topic, partition, offset: r.offset }, err.reason, err));
+        metrics.deadLetters.inc({ reason: err.reason });
       }
     }
-
-    let task = tasks.get(partition);
-    if (!task) tasks.set(partition, (task = new Task(topology.pipeline)));
-    const outputs = task.process(inputs);
-
-    const bySink = new Map<string, OutRecord[]>();
-    for (const out of outputs) {
-      if (!sinks.has(out.to)) throw new SluiceError(`pipeline of ${topology.name} emitted to "${out.to}", which is not one of its sinks: ${[...sinks.keys()].join(', ')}`);
-      const list = bySink.get(out.to);
-      if (list) list.push(out);
-      else bySink.set(out.to, [out]);
-    }
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
-    await Promise.all([...bySink].map(async ([name, records]) => {
-      await sinks.get(name)!.write(records, { topic, partition, nextOffset }, (rec, reason, error) => {
-        const value = Buffer.from(JSON.stringify(rec.value) ?? 'null');
-        dead.push(deadLetter({ key: rec.key === null ? null : Buffer.from(rec.key), value, headers: { ...rec.headers, 'sluice.sink': name } }, origin, reason, error));
-        deadReason(reason);
-      });
-      metrics.recordsOut.inc({ sink: name }, records.length);
-    }));
-    if (dead.length > 0) await kafka.send([{ topic: DLQ_TOPIC, messages: dead }]);
+    await tasks.process(partition, inputs, batch.records, dead, nextOffset);
 
     const endTimer = metrics.commitSeconds.startTimer();
     await commit();
@@ -193,6 +188,5 @@ function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, 
     metrics.recordsIn.inc({ partition: String(partition) }, batch.records.length);
     metrics.batchSize.observe(batch.records.length);
     metrics.lag.set({ partition: String(partition) }, Number(BigInt(batch.highWatermark) - BigInt(nextOffset)));
-    if (dead.length > 0) log.warn({ topic, partition, deadLetters: dead.length }, 'records sent to the dead-letter topic');
   };
 }

@@ -1,18 +1,40 @@
 import { Subject, type OperatorFunction } from 'rxjs';
 import type { InRecord, OutRecord } from '../topology.ts';
 import { SluiceError } from '../errors.ts';
+import { TaskContext, withTaskContext, type DeadLetter } from '../state/context.ts';
+import { eventTime, type TimeOptions } from '../operators/eventTime.ts';
+import { changelogRecords, ChangelogRestore, type Position } from '../state/changelog.ts';
+import type { OutgoingRecord } from '../kafka/adapter.ts';
+
+export interface TaskOptions<V> {
+  topology: string;
+  partition: number;
+  time?: TimeOptions<V>;
+  /** The wall clock, ms; the test driver passes a virtual one. */
+  now?: () => number;
+}
+
+export interface TaskOutput {
+  outputs: OutRecord[];
+  deadLetters: DeadLetter[];
+}
 
 /**
- * One partition's instance of a pipeline. Records go in one batch at a time; whatever the pipeline
- * emits while a batch is pushed belongs to that batch, so its offsets can be committed after it.
+ * One partition's instance of a pipeline, with its event time, stores and wall-clock timers.
+ * Records go in one batch at a time; whatever the pipeline emits while a batch (or a wall-clock
+ * tick) is pushed belongs to it, so offsets can be committed once it is durable.
  */
 export class Task<V> {
+  readonly context: TaskContext;
   private readonly input = new Subject<InRecord<V>>();
   private collected: OutRecord[] | undefined;
   private failure: unknown;
+  /** Records before this offset are already reflected in the restored stores. */
+  private skipBefore = -1n;
 
-  constructor(pipeline: OperatorFunction<InRecord<V>, OutRecord>) {
-    this.input.pipe(pipeline).subscribe({
+  constructor(pipeline: OperatorFunction<InRecord<V>, OutRecord>, opts: TaskOptions<V>) {
+    this.context = new TaskContext(opts.topology, opts.partition, opts.now);
+    withTaskContext(this.context, () => this.input.pipe(eventTime(opts.time), pipeline)).subscribe({
       next: (out) => {
         if (this.collected) this.collected.push(out);
         else this.failure ??= new SluiceError('the pipeline emitted outside a batch: use operators that emit synchronously');
@@ -23,27 +45,72 @@ export class Task<V> {
     });
   }
 
+  /** Names of the state stores the pipeline uses (known once it is built). */
+  stores(): string[] {
+    return this.context.storeNames();
+  }
+
+  /** Starts rebuilding one store from its changelog; call `restored` once every batch is applied. */
+  restoring(store: string): ChangelogRestore {
+    return new ChangelogRestore(this.context.store(store));
+  }
+
+  /** Resumes from the stores' restored positions: records they already reflect are skipped. */
+  restored(restores: readonly ChangelogRestore[]): string | undefined {
+    const positions = restores.flatMap((r) => (r.position ? [r.position] : []));
+    if (positions.length === 0) return undefined;
+    // With several stores, the one furthest behind says where processing resumes.
+    const offset = positions.map((p) => BigInt(p.offset)).reduce((a, b) => (a < b ? a : b));
+    this.skipBefore = offset;
+    this.context.resume(Math.max(...positions.map((p) => p.streamTime ?? -Infinity)));
+    return offset.toString();
+  }
+
   /** Runs `records` through the pipeline; throws, naming the record, when the pipeline fails. */
-  process(records: readonly InRecord<V>[]): OutRecord[] {
-    const out: OutRecord[] = [];
-    this.collected = out;
-    try {
+  process(records: readonly InRecord<V>[]): TaskOutput {
+    return this.run((push) => {
       for (const r of records) {
-        this.input.next(r);
-        if (this.failure !== undefined) {
-          const cause = this.failure;
-          throw new SluiceError(`pipeline failed at ${r.topic}/${r.partition}@${r.offset}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-            cause, context: { topic: r.topic, partition: r.partition, offset: r.offset },
-          });
-        }
+        if (BigInt(r.offset) < this.skipBefore) continue;
+        push(() => this.input.next(r), r);
       }
-      return out;
-    } finally {
-      this.collected = undefined;
-    }
+    });
+  }
+
+  /** Lets wall-clock timers (idle timeouts) fire at `now`. */
+  tick(now: number): TaskOutput {
+    return this.run((push) => push(() => this.context.tick(now)));
+  }
+
+  /** The changelog records for what changed since the last call, for a source resuming at `nextOffset`. */
+  changelog(nextOffset: string): { store: string; records: OutgoingRecord[] }[] {
+    const streamTime = this.context.streamTime();
+    const position: Position = { offset: nextOffset, streamTime: Number.isFinite(streamTime) ? streamTime : null };
+    return this.stores()
+      .map((store) => ({ store, records: changelogRecords(this.context.store(store), this.context.partition, position) }))
+      .filter((c) => c.records.length > 0);
   }
 
   close(): void {
     this.input.complete();
+  }
+
+  private run(body: (push: (step: () => void, record?: InRecord<V>) => void) => void): TaskOutput {
+    const outputs: OutRecord[] = [];
+    this.collected = outputs;
+    this.context.deadLetters = [];
+    try {
+      body((step, r) => {
+        step();
+        if (this.failure === undefined) return;
+        const cause = this.failure;
+        const where = r ? ` at ${r.topic}/${r.partition}@${r.offset}` : ' on a wall-clock tick';
+        throw new SluiceError(`pipeline failed${where}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+          cause, context: r ? { topic: r.topic, partition: r.partition, offset: r.offset } : { partition: this.context.partition },
+        });
+      });
+      return { outputs, deadLetters: this.context.deadLetters };
+    } finally {
+      this.collected = undefined;
+    }
   }
 }

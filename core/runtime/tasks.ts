@@ -1,0 +1,169 @@
+import type { Logger } from 'pino';
+import type { Topology, InRecord, OutRecord } from '../topology.ts';
+import type { Sink } from '../sink.ts';
+import type { KafkaAdapter, OutgoingBatch, OutgoingRecord, RawRecord } from '../kafka/adapter.ts';
+import type { DeadLetter } from '../state/context.ts';
+import type { ChangelogRestore } from '../state/changelog.ts';
+import { DLQ_TOPIC, changelogTopic } from '../naming.ts';
+import { SluiceError } from '../errors.ts';
+import { Task, type TaskOutput } from './task.ts';
+import { deadLetter } from './dlq.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface TaskDeps<V> {
+  topology: Topology<V>;
+  kafka: KafkaAdapter;
+  sinks: Map<string, Sink>;
+  metrics: Metrics;
+  log: Logger;
+  now?: () => number;
+}
+
+/** The names of the state stores a pipeline uses, found by building it once. */
+export function storesOf<V>(topology: Topology<V>): string[] {
+  const probe = new Task(topology.pipeline, { topology: topology.name, partition: -1, time: topology.source.time });
+  probe.close();
+  return probe.stores();
+}
+
+/**
+ * The tasks of the partitions this process owns. Work on one partition (a batch, a wall-clock tick)
+ * runs one at a time. A task's stores are restored from their changelogs before its first record.
+ * Everything a step produced is durable before its offsets are committed: sink outputs first, then
+ * dead letters and changelog records (whose position says which offsets they include).
+ */
+export class PartitionTasks<V> {
+  private readonly tasks = new Map<number, Promise<Task<V>>>();
+  /** Where each partition resumes: the next offset after what its task has processed. */
+  private readonly positions = new Map<number, string>();
+  private readonly locks = new Map<number, Promise<unknown>>();
+  /** The state stores of the pipeline. */
+  readonly stores: string[];
+
+  private readonly deps: TaskDeps<V>;
+
+  constructor(deps: TaskDeps<V>) {
+    this.deps = deps;
+    this.stores = storesOf(deps.topology);
+  }
+
+  /** After a rebalance: drops the tasks of revoked partitions and starts restoring the new ones. */
+  assign(partitions: readonly number[]): void {
+    for (const p of [...this.tasks.keys()]) {
+      if (partitions.includes(p)) continue;
+      void this.tasks.get(p)!.then((t) => t.close(), () => undefined);
+      this.tasks.delete(p);
+      this.positions.delete(p);
+    }
+    const fresh = partitions.filter((p) => !this.tasks.has(p));
+    if (fresh.length > 0) this.start(fresh);
+  }
+
+  /** Runs a batch of decoded records; `raw` holds the batch as fetched (for dead letters). */
+  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], nextOffset: string): Promise<void> {
+    await this.exclusive(partition, async () => {
+      const task = await (this.tasks.get(partition) ?? this.start([partition]).get(partition)!);
+      const result = task.process(inputs);
+      await this.deliver(task, partition, result, dead, nextOffset, raw);
+      this.positions.set(partition, nextOffset);
+    });
+  }
+
+  /** Lets the wall-clock timers of every task fire (idle timeouts). */
+  async tick(now: number): Promise<void> {
+    await Promise.all([...this.positions].map(([partition]) => this.exclusive(partition, async () => {
+      const position = this.positions.get(partition);
+      const task = this.tasks.get(partition);
+      if (position === undefined || !task) return; // revoked meanwhile
+      const t = await task;
+      await this.deliver(t, partition, t.tick(now), [], position, []);
+    })));
+  }
+
+  close(): void {
+    for (const t of this.tasks.values()) void t.then((task) => task.close(), () => undefined);
+    this.tasks.clear();
+  }
+
+  private start(partitions: number[]): Map<number, Promise<Task<V>>> {
+    const { topology, kafka, metrics, log } = this.deps;
+    const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now })]));
+    const restoring = (async () => {
+      const restores = new Map([...created.keys()].map((p) => [p, [] as ChangelogRestore[]]));
+      for (const store of this.stores) {
+        const began = process.hrtime.bigint();
+        const byPartition = new Map([...created].map(([p, task]) => [p, task.restoring(store)]));
+        await kafka.readToEnd(changelogTopic(topology.name, store), partitions, (p, records) => byPartition.get(p)?.apply(records));
+        metrics.restoreSeconds.set({ store }, Number(process.hrtime.bigint() - began) / 1e9);
+        let records = 0;
+        for (const [p, r] of byPartition) {
+          restores.get(p)!.push(r);
+          records += r.records;
+        }
+        metrics.restoredRecords.inc({ store }, records);
+        log.info({ store, partitions, records }, 'state restored');
+      }
+      for (const [p, task] of created) {
+        const offset = task.restored(restores.get(p)!);
+        if (offset !== undefined) this.positions.set(p, offset);
+      }
+    })();
+    const out = new Map<number, Promise<Task<V>>>();
+    for (const [p, task] of created) {
+      const ready = restoring.then(() => task);
+      ready.catch(() => undefined);
+      this.tasks.set(p, ready);
+      out.set(p, ready);
+    }
+    return out;
+  }
+
+  private async exclusive<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(partition) ?? Promise.resolve();
+    const run = before.then(work, work);
+    this.locks.set(partition, run.catch(() => undefined));
+    return run;
+  }
+
+  private async deliver(task: Task<V>, partition: number, result: TaskOutput, dead: OutgoingRecord[], nextOffset: string, raw: readonly RawRecord[]): Promise<void> {
+    const { topology, kafka, sinks, metrics } = this.deps;
+    const origin = { topology: topology.name, topic: topology.source.topic, partition };
+    const count = (reason: string) => metrics.deadLetters.inc({ reason });
+    if (result.deadLetters.length > 0) {
+      const byOffset = new Map(raw.map((r) => [r.offset, r]));
+      for (const d of result.deadLetters) {
+        dead.push(deadLetter(byOffset.get(d.record.offset) ?? asRaw(d), { ...origin, offset: d.record.offset }, d.reason, d.error));
+        count(d.reason);
+      }
+    }
+
+    const bySink = new Map<string, OutRecord[]>();
+    for (const out of result.outputs) {
+      if (!sinks.has(out.to)) throw new SluiceError(`pipeline of ${topology.name} emitted to "${out.to}", which is not one of its sinks: ${[...sinks.keys()].join(', ')}`);
+      const list = bySink.get(out.to);
+      if (list) list.push(out);
+      else bySink.set(out.to, [out]);
+    }
+    await Promise.all([...bySink].map(async ([name, records]) => {
+      await sinks.get(name)!.write(records, { topic: topology.source.topic, partition, nextOffset }, (rec, reason, error) => {
+        const value = Buffer.from(JSON.stringify(rec.value) ?? 'null');
+        dead.push(deadLetter({ key: rec.key === null ? null : Buffer.from(rec.key), value, headers: { ...rec.headers, 'sluice.sink': name } }, origin, reason, error));
+        count(reason);
+      });
+      metrics.recordsOut.inc({ sink: name }, records.length);
+    }));
+
+    const batches: OutgoingBatch[] = dead.length > 0 ? [{ topic: DLQ_TOPIC, messages: dead }] : [];
+    for (const { store, records } of task.changelog(nextOffset)) {
+      batches.push({ topic: changelogTopic(topology.name, store), messages: records });
+      metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
+    }
+    if (batches.length > 0) await kafka.send(batches);
+    if (dead.length > 0) this.deps.log.warn({ partition, deadLetters: dead.length }, 'records sent to the dead-letter topic');
+  }
+}
+
+/** A dead letter raised on a record that is not in the fetched batch: its decoded value as JSON. */
+function asRaw(d: DeadLetter): Pick<RawRecord, 'key' | 'value' | 'headers'> {
+  return { key: d.record.key === null ? null : Buffer.from(d.record.key), value: Buffer.from(JSON.stringify(d.record.value) ?? 'null'), headers: { ...d.record.headers } };
+}
