@@ -8,6 +8,7 @@ import { DLQ_TOPIC, changelogTopic } from '../naming.ts';
 import { SluiceError } from '../errors.ts';
 import { Task, type TaskOutput } from './task.ts';
 import { deadLetter } from './dlq.ts';
+import { faultPoint } from '../fault.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface TaskDeps<V> {
@@ -159,6 +160,7 @@ export class PartitionTasks<V> {
       metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
     }
     if (batches.length > 0) await kafka.send(batches);
+    faultPoint('task.flushed');
     if (dead.length > 0) this.deps.log.warn({ partition, deadLetters: dead.length }, 'records sent to the dead-letter topic');
   }
 }

@@ -1,7 +1,7 @@
 // Topologies for the runtime's integration tests; topic names come from SLUICE_TEST_ID so that
 // every test run has its own.
 import { map } from 'rxjs';
-import { defineTopology, kafkaSink, type InRecord } from '../../index.ts';
+import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type InRecord } from '../../index.ts';
 
 export interface Reading {
   device_id: string;
@@ -13,6 +13,8 @@ export interface Reading {
 }
 
 const id = process.env.SLUICE_TEST_ID ?? 'runtime-test';
+/** Several windowed-count runs (each its own group, changelog and output) can read one input. */
+const input = process.env.SLUICE_TEST_INPUT ?? `${id}.in`;
 
 export const topologies = [
   defineTopology<Reading>({
@@ -30,6 +32,20 @@ export const topologies = [
       if (r.value.value < 0) throw new Error(`negative reading from ${r.value.device_id}`);
       return { to: 'out', key: r.key, value: r.value };
     }),
+    sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
+  }),
+  defineTopology<Reading>({
+    name: `${id}-windowed-count`,
+    description: 'readings per device and UTC hour, emitted when the hour closes',
+    source: { topic: input, schema: 'sensor-readings' },
+    pipeline: (src) => src.pipe(
+      windowedAggregate<Reading, number>({
+        store: 'counts', window: TimeWindows.tumbling({ size: hours(1), grace: 0 }),
+        initial: () => 0, add: (n) => n + 1, emit: 'final', buffer: { maxWindows: 100_000, whenFull: 'fail' },
+      }),
+      // The count travels in a SensorReading: value = count, time = window start, ingest_time = window end.
+      map((w) => ({ to: 'out', key: w.key, value: { device_id: w.key, sensor_type: 'count', value: w.value, unit: 'records', time: w.start, ingest_time: w.end } })),
+    ),
     sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
   }),
 ];
