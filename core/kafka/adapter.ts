@@ -57,6 +57,8 @@ export interface ConsumeOptions {
   topic: string;
   /** Partitions processed at the same time; each partition's records stay in offset order. */
   concurrency: number;
+  /** How long a member that stopped heartbeating keeps its partitions, ms. */
+  sessionTimeout: number;
   /** Handles a batch; call `commit` once its outputs are durable. Throwing makes the client retry the batch. */
   onBatch(batch: RawBatch, commit: () => Promise<void>): Promise<void>;
   /** The partitions of `topic` this member owns after a rebalance. */
@@ -180,7 +182,9 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       for (const topicMessages of chunkBySize(batches, maxRequestBytes)) await producer.sendBatch({ topicMessages, acks: -1 });
     },
     async consume(opts) {
-      const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 512 << 10, maxBytes: 8 << 20 });
+      const consumer = kafka.consumer({
+        groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: opts.sessionTimeout, heartbeatInterval: Math.min(3000, opts.sessionTimeout / 3), maxBytesPerPartition: 512 << 10, maxBytes: 8 << 20,
+      });
       consumers.add(consumer);
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? []);

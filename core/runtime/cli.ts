@@ -16,7 +16,7 @@ With no name, lists the topologies.
 
 Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (required); SLUICE_PARTITIONS (6),
 SLUICE_OPS_PORT (9464), SLUICE_CONCURRENCY (2), SLUICE_SHUTDOWN_TIMEOUT_MS (30000),
-SLUICE_LOG_LEVEL (info). Sinks read their own settings (see the README).`;
+SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000), SLUICE_LOG_LEVEL (info). Sinks read their own settings (see the README).`;
 
 async function loadTopologies(module?: string): Promise<Topology<any>[]> {
   const mod = (await import(module ? resolve(module) : '../../topologies/index.ts')) as { topologies?: Topology<any>[] };

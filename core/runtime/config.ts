@@ -15,6 +15,8 @@ export const runtimeSchema = z.object({
   SLUICE_CONCURRENCY: int(1, 64, 2),
   /** How long SIGTERM may take to drain and commit before the process gives up, in ms. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000, 30_000),
+  /** Consumer group session timeout, ms: how long a crashed member keeps its partitions. */
+  SLUICE_SESSION_TIMEOUT_MS: int(6000, 300_000, 30_000),
   /** How often wall-clock timers (idle timeouts of windows) are looked at, in ms. */
   SLUICE_TICK_MS: int(10, 60_000, 1000),
 });

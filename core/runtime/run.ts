@@ -116,6 +116,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       groupId: consumerGroup(topology.name),
       topic: topology.source.topic,
       concurrency: cfg.SLUICE_CONCURRENCY,
+      sessionTimeout: cfg.SLUICE_SESSION_TIMEOUT_MS,
       onBatch: async (batch, commit) => {
         try {
           await processBatch(batch, commit);

@@ -59,10 +59,10 @@ async function results(run: string): Promise<Map<string, number>> {
 beforeAll(async () => {
   await createTopics([input]);
   serde = await registerReadings(input, ...['a', 'b', 'c'].map((r) => `${base}-${r}.out`));
+  await send(readings);
 });
 
 test('an uninterrupted windowed count equals the counts computed from the input', async () => {
-  await send(readings);
   const run = `${base}-a`;
   const inst = start(run, 'a');
   await caughtUpWith(run);

@@ -116,7 +116,8 @@ export interface Instance {
 export function startInstance(name: string, testId: string, label: string, extraEnv: Record<string, string> = {}): Instance {
   const log = join(tmpdir(), `${testId}-${label}.log`);
   const child = spawn(join(root, 'bin', 'run-topology'), [name, '--topologies', join(__dirname, 'topologies.ts')], {
-    env: { ...process.env, SLUICE_TEST_ID: testId, SLUICE_OPS_PORT: '0', SLUICE_LOG_LEVEL: 'info', ...extraEnv },
+    // A short session timeout: a member killed by a test gives its partitions back sooner.
+    env: { ...process.env, SLUICE_TEST_ID: testId, SLUICE_OPS_PORT: '0', SLUICE_LOG_LEVEL: 'info', SLUICE_SESSION_TIMEOUT_MS: '6000', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = createWriteStream(log);
