@@ -49,6 +49,10 @@ const floorTo = (t: number, step: number) => t - (((t % step) + step) % step);
 
 /** The windows an event time falls in, oldest first. */
 export function windowsFor(spec: WindowSpec, time: number): Window[] {
+  if (spec.kind === 'tumbling') {
+    const start = floorTo(time, spec.size);
+    return [{ start, end: start + spec.size }];
+  }
   const out: Window[] = [];
   for (let start = floorTo(time, spec.advance) - spec.size + spec.advance; start <= time; start += spec.advance) {
     out.push({ start, end: start + spec.size });

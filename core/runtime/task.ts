@@ -70,7 +70,10 @@ export class Task<V> {
   process(records: readonly InRecord<V>[]): TaskOutput {
     return this.run((push) => {
       for (const r of records) {
-        if (BigInt(r.offset) < this.skipBefore) continue;
+        if (this.skipBefore >= 0n) {
+          if (BigInt(r.offset) < this.skipBefore) continue;
+          this.skipBefore = -1n; // offsets only grow: no need to compare again
+        }
         push(() => this.input.next(r), r);
       }
     });

@@ -2,6 +2,7 @@ import type { Topology, InRecord, OutRecord } from '../topology.ts';
 import { Task, type TaskOutput } from '../runtime/task.ts';
 import { storesOf } from '../runtime/tasks.ts';
 import { changelogTopic } from '../naming.ts';
+import { POSITION_KEY } from '../state/changelog.ts';
 import { SluiceError } from '../errors.ts';
 
 export interface TestRecord<V> {
@@ -41,14 +42,15 @@ export class TopologyTestDriver<V> {
   private readonly offsets = new Map<number, bigint>();
   private readonly outputs = new Map<string, OutRecord[]>();
   private readonly dead: TestDeadLetter[] = [];
-  private readonly changelogs = new Map<string, { partition: number; key: string; value: Buffer | null }[]>();
+  /** Changelog topics as compaction leaves them: per partition the latest value per key, and the latest position. */
+  private readonly changelogs = new Map<string, Map<number, { entries: Map<string, Buffer | null>; position?: Buffer }>>();
 
   constructor(topology: Topology<V>, opts: { wallClock?: number; partitions?: number } = {}) {
     this.topology = topology;
     this.clock = opts.wallClock ?? Date.now();
     this.partitions = opts.partitions ?? 1;
     for (const sink of Object.keys(topology.sinks)) this.outputs.set(sink, []);
-    for (const store of storesOf(topology)) this.changelogs.set(changelogTopic(topology.name, store), []);
+    for (const store of storesOf(topology)) this.changelogs.set(changelogTopic(topology.name, store), new Map());
   }
 
   get wallClock(): number {
@@ -95,12 +97,14 @@ export class TopologyTestDriver<V> {
     return new Map(this.task(partition).context.store<S>(name).entries());
   }
 
-  /** The records written to a store's changelog topic (value null = deleted; the position records included). */
+  /**
+   * A store's changelog topic as compaction leaves it: the latest record per partition and key
+   * (value null = deleted), the position records included, in the order they were last written.
+   */
   changelog(store: string): { partition: number; key: string; value: unknown }[] {
-    const topic = changelogTopic(this.topology.name, store);
-    const records = this.changelogs.get(topic);
-    if (!records) throw new SluiceError(`topology ${this.topology.name} has no store "${store}"`);
-    return records.map((r) => ({ partition: r.partition, key: r.key, value: r.value === null ? null : JSON.parse(r.value.toString()) }));
+    if (!this.changelogs.has(changelogTopic(this.topology.name, store))) throw new SluiceError(`topology ${this.topology.name} has no store "${store}"`);
+    return [...this.changelogs.get(changelogTopic(this.topology.name, store))!].flatMap(([partition]) =>
+      this.compacted(store, partition).map((r) => ({ partition, key: r.key.toString(), value: r.value === null ? null : JSON.parse(r.value.toString()) })));
   }
 
   /** Simulates a restart: the tasks are rebuilt from their changelogs, as after a crash or a rebalance. */
@@ -111,8 +115,7 @@ export class TopologyTestDriver<V> {
       const task = this.task(partition);
       const restores = task.stores().map((store) => {
         const r = task.restoring(store);
-        const log = this.changelogs.get(changelogTopic(this.topology.name, store))!;
-        r.apply(log.filter((c) => c.partition === partition).map((c) => ({ key: Buffer.from(c.key), value: c.value })));
+        r.apply(this.compacted(store, partition));
         return r;
       });
       task.restored(restores);
@@ -137,9 +140,22 @@ export class TopologyTestDriver<V> {
     for (const d of result.deadLetters) this.dead.push({ partition, offset: d.record.offset, reason: d.reason, error: d.error.message, record: d.record });
     const next = (this.offsets.get(partition) ?? 0n).toString();
     for (const { store, records } of this.task(partition).changelog(next)) {
-      const log = this.changelogs.get(changelogTopic(this.topology.name, store))!;
-      for (const r of records) log.push({ partition, key: String(r.key), value: r.value });
+      const topic = this.changelogs.get(changelogTopic(this.topology.name, store))!;
+      let log = topic.get(partition);
+      if (!log) topic.set(partition, (log = { entries: new Map() }));
+      for (const r of records) {
+        if (r.key === POSITION_KEY) log.position = r.value!;
+        else log.entries.set(String(r.key), r.value);
+      }
     }
+  }
+
+  /** One partition of a changelog after compaction, the position record last. */
+  private compacted(store: string, partition: number): { key: Buffer; value: Buffer | null }[] {
+    const log = this.changelogs.get(changelogTopic(this.topology.name, store))!.get(partition);
+    if (!log) return [];
+    const records = [...log.entries].map(([key, value]) => ({ key: Buffer.from(key), value }));
+    return log.position ? [...records, { key: Buffer.from(POSITION_KEY), value: log.position }] : records;
   }
 }
 
