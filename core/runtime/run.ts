@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Topology, InRecord, OutRecord } from '../topology.ts';
-import type { Sink, SinkContext } from '../sink.ts';
+import type { Sink, SinkContext, SourcePartition } from '../sink.ts';
 import { connectKafka, type ConsumerHandle, type KafkaAdapter, type OutgoingRecord, type RawBatch } from '../kafka/adapter.ts';
 import { RegistryClient } from '../serde/registry.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
@@ -37,6 +37,12 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   let fail: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
+  /** Commits what buffering sinks made durable after their last write (a timed flush). */
+  const commitDurable = async (partition: number) => {
+    const offset = lowestDurable(sinks.values(), { topic: topology.source.topic, partition });
+    if (offset === undefined) return;
+    await consumer?.commit(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'commit after a sink flush failed; the next batch commits'));
+  };
 
   const closeAll = async () => {
     await consumer?.stop();
@@ -47,7 +53,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
-    const ctx: SinkContext = { topology: topology.name, kafka, registry, log };
+    const ctx: SinkContext = { topology: topology.name, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     const checks = async (): Promise<Record<string, boolean | string>> => {
@@ -106,6 +112,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
           if (assigned.includes(p)) continue;
           task.close();
           tasks.delete(p);
+          for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
         }
         log.info({ partitions: assigned }, 'partitions assigned');
         for (const sink of sinks.values()) {
@@ -131,6 +138,16 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   }
 }
 
+/** The lowest offset that buffering sinks report durable for `source`, capped at `upTo`. */
+function lowestDurable(sinks: Iterable<Sink>, source: SourcePartition, upTo?: string): string | undefined {
+  let low = upTo === undefined ? undefined : BigInt(upTo);
+  for (const s of sinks) {
+    const d = s.durable?.(source);
+    if (d !== undefined && (low === undefined || BigInt(d) < low)) low = BigInt(d);
+  }
+  return low?.toString();
+}
+
 interface BatchDeps<V> {
   topology: Topology<V>;
   kafka: KafkaAdapter;
@@ -146,7 +163,7 @@ interface BatchDeps<V> {
  * dependency throws before the commit, so the client fetches the batch again.
  */
 function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, log }: BatchDeps<V>) {
-  return async (batch: RawBatch, commit: () => Promise<void>) => {
+  return async (batch: RawBatch, commit: (offset?: string) => Promise<void>) => {
     const { topic, partition } = batch;
     const origin = { topology: topology.name, topic, partition };
     const dead: OutgoingRecord[] = [];
@@ -169,7 +186,8 @@ function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, 
     if (!task) tasks.set(partition, (task = new Task(topology.pipeline)));
     const outputs = task.process(inputs);
 
-    const bySink = new Map<string, OutRecord[]>();
+    // Buffering sinks hear of every batch, so that they know how far the partition was read.
+    const bySink = new Map<string, OutRecord[]>([...sinks].filter(([, s]) => s.durable).map(([name]) => [name, []]));
     for (const out of outputs) {
       if (!sinks.has(out.to)) throw new SluiceError(`pipeline of ${topology.name} emitted to "${out.to}", which is not one of its sinks: ${[...sinks.keys()].join(', ')}`);
       const list = bySink.get(out.to);
@@ -188,7 +206,7 @@ function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, 
     if (dead.length > 0) await kafka.send([{ topic: DLQ_TOPIC, messages: dead }]);
 
     const endTimer = metrics.commitSeconds.startTimer();
-    await commit();
+    await commit(lowestDurable(sinks.values(), { topic, partition }, nextOffset));
     endTimer();
     metrics.recordsIn.inc({ partition: String(partition) }, batch.records.length);
     metrics.batchSize.observe(batch.records.length);
