@@ -1,0 +1,72 @@
+import parquet from 'parquetjs-lite';
+import pg from 'pg';
+import type { Destination } from './destination.ts';
+import { hourFolder, hourLabel, hourOf } from './layout.ts';
+
+/** What the archive holds per event-time hour, read back from the Parquet files themselves. */
+export interface ArchiveCounts {
+  byHour: Map<string, number>;
+  files: number;
+  /** Rows whose (partition, offset) appeared in an earlier row: must be 0. */
+  duplicates: number;
+}
+
+/**
+ * Reads every archived file that can hold rows of [from, to) and counts those rows per UTC hour.
+ * Late rows live in files of later hours, so every folder from `from`'s hour on is read.
+ */
+export async function countArchive(dest: Destination, prefix: string, from: Date, to: Date): Promise<ArchiveCounts> {
+  const first = hourFolder(prefix, hourOf(from.getTime()));
+  const keys = (await dest.list(`${prefix}/date=`)).filter((k) => k.endsWith('.parquet') && k.slice(0, first.length) >= first);
+  const byHour = new Map<string, number>();
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const key of keys) {
+    const reader = await parquet.ParquetReader.openBuffer(await dest.get(key));
+    const cursor = reader.getCursor([['time'], ['kafka_partition'], ['kafka_offset']]);
+    for (let row = await cursor.next(); row; row = await cursor.next()) {
+      const t = (row.time as Date).getTime();
+      if (t < from.getTime() || t >= to.getTime()) continue;
+      const id = `${String(row.kafka_partition)}:${String(row.kafka_offset)}`;
+      if (seen.has(id)) duplicates += 1;
+      seen.add(id);
+      const h = hourLabel(t);
+      byHour.set(h, (byHour.get(h) ?? 0) + 1);
+    }
+    await reader.close();
+  }
+  return { byHour, files: keys.length, duplicates };
+}
+
+/** Rows of `sensor_data` per UTC hour in [from, to). */
+export async function countTable(url: string, from: Date, to: Date): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ h: Date; n: string }>(
+      `SELECT date_trunc('hour', time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS h, count(*) AS n
+         FROM sensor_data WHERE time >= $1 AND time < $2 GROUP BY 1 ORDER BY 1`, [from, to]);
+    return new Map(rows.map((r) => [hourLabel(r.h.getTime()), Number(r.n)]));
+  } finally {
+    await client.end();
+  }
+}
+
+export interface HourRow {
+  hour: string;
+  archive: number;
+  table: number;
+}
+
+/** One line per hour that either side has, ascending. */
+export function compare(archive: Map<string, number>, table: Map<string, number>): HourRow[] {
+  const hours = [...new Set([...archive.keys(), ...table.keys()])].sort();
+  return hours.map((hour) => ({ hour, archive: archive.get(hour) ?? 0, table: table.get(hour) ?? 0 }));
+}
+
+export function formatTable(rows: readonly HourRow[]): string {
+  const lines = [['hour (UTC)', 'archive', 'sensor_data', 'status']];
+  for (const r of rows) lines.push([`${r.hour}:00`, String(r.archive), String(r.table), r.archive === r.table ? 'ok' : `DIFF ${r.archive - r.table}`]);
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
