@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client,
@@ -22,6 +23,12 @@ export interface Destination {
   readonly name: string;
 }
 
+function* halves(body: Buffer) {
+  yield body.subarray(0, body.length >> 1);
+  faultPoint('archive.upload');
+  yield body.subarray(body.length >> 1);
+}
+
 /**
  * A bucket of S3 or of an S3-compatible store. Bodies of `partBytes` or more go up as multipart
  * uploads (parts of `partBytes`; S3 wants at least 5 MiB), smaller ones with one PutObject.
@@ -36,9 +43,10 @@ export function s3Destination(s3: S3Client, bucket: string, partBytes: number): 
     },
     async put(Key, body) {
       if (body.length < partBytes) {
-        const sent = s3.send(new PutObjectCommand({ Bucket, Key, Body: body }));
-        faultPoint('archive.upload'); // a kill here leaves a request cut short: S3 stores nothing
-        await sent;
+        // Under fault injection the body goes out in two halves, with the fault point between them:
+        // a kill there cuts the request short, and S3 stores nothing.
+        const Body = process.env.SLUICE_FAULT ? Readable.from(halves(body)) : body;
+        await s3.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: body.length }));
         return;
       }
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));

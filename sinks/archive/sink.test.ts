@@ -22,7 +22,7 @@ const reading = (time: number, i: number): Reading => ({ device_id: `dev-${i % 7
 const records = (partition: number, first: number, times: number[]): OutRecord[] =>
   times.map((time, i) => ({ to: 'archive', key: `k${i}`, value: { topic, partition, offset: String(first + i), key: null, value: reading(time, first + i), timestamp: time, headers: {} } }));
 
-function sink(dest: Destination, over: Partial<ArchiveOptions> = {}, durableChanged = () => undefined) {
+function sink(dest: Destination, over: Partial<ArchiveOptions> = {}, durableChanged: () => void = () => undefined) {
   return createArchiveSink({
     destination: dest, format: parquetFormat({ compression: 'GZIP', rowGroupSize: 50_000 }), prefix: 'sensor_readings',
     maxRows: 1000, maxBytes: 1 << 30, idleMs: 60_000, retryMs: 10, ...over,
