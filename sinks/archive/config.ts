@@ -27,6 +27,8 @@ export const archiveSchema = connectionSchema.pick({
   ARCHIVE_MAX_BYTES: int(1024, 4096 * MiB, 256 * MiB),
   /** A file with no new row for this long is closed and uploaded, in ms. */
   ARCHIVE_IDLE_MS: int(100, 86_400_000, 60_000),
+  /** Longest wait between attempts at a failed upload (the wait doubles from 500 ms), in ms. */
+  ARCHIVE_RETRY_MAX_MS: int(100, 600_000, 30_000),
   /** Files of this size or more go up as multipart uploads, in parts of this size (S3: at least 5 MiB). */
   ARCHIVE_PART_BYTES: int(5 * MiB, 1024 * MiB, 16 * MiB),
 }).refine((c) => c.S3_BUCKET !== undefined || c.ARCHIVE_DIR !== undefined, { path: ['S3_BUCKET'], message: 'set S3_BUCKET, or ARCHIVE_DIR for a local folder' });
@@ -48,6 +50,7 @@ export function archiveSink(env: Record<string, string | undefined> = process.en
       maxRows: c.ARCHIVE_MAX_ROWS,
       maxBytes: c.ARCHIVE_MAX_BYTES,
       idleMs: c.ARCHIVE_IDLE_MS,
+      maxRetryMs: c.ARCHIVE_RETRY_MAX_MS,
     }, ctx);
   };
 }

@@ -1,0 +1,175 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { connectionSchema, loadConfig } from '../../core/config.ts';
+import { createS3Client } from '../s3/client.ts';
+import {
+  caughtUp, createTopics, kafka, produce, reading, registerReadings, startInstance, waitFor, type Instance,
+} from '../../core/runtime/testdata/harness.ts';
+import { s3Destination, type Destination } from './destination.ts';
+import { countArchive } from './verify.ts';
+import { privateObjectStore } from './testdata/s3proxy.ts';
+
+jest.setTimeout(240_000);
+
+const conn = loadConfig(connectionSchema);
+const H = 3_600_000;
+const base = Date.UTC(2026, 10, 20, 7);
+const topologies = join(__dirname, 'testdata', 'topologies.ts');
+const root = join(__dirname, '..', '..');
+const running: Instance[] = [];
+afterEach(() => {
+  for (const i of running.splice(0)) i.child.kill('SIGKILL');
+});
+const newTest = () => `arc-${Date.now()}-${randomBytes(2).toString('hex')}`;
+function start(id: string, run: string, label: string, env: Record<string, string>): Instance {
+  const inst = startInstance(`${id}-archiver-${run}`, id, label, env, topologies);
+  running.push(inst);
+  return inst;
+}
+async function stop(inst: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  inst.child.kill(signal);
+  const code = await inst.exited;
+  running.splice(running.indexOf(inst), 1);
+  return code;
+}
+/** n readings spread over three event-time hours, keyed by device (so over the partitions). */
+const readings = (n: number, from = 0) => Array.from({ length: n }, (_, j) => {
+  const i = from + j;
+  return { ...reading(i), time: base + Math.floor((i * 3 * H) / 45_000), ingest_time: base + 3 * H };
+});
+const all = { from: new Date(0), to: new Date(base + 10 * H) };
+const parquetKeys = async (dest: Destination, prefix: string) =>
+  (await dest.list(`${prefix}/`)).filter((k) => k.endsWith('.parquet')).map((k) => k.slice(prefix.length));
+async function committed(groupId: string, topic: string): Promise<string | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const [row] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  await admin.disconnect();
+  return row?.partitions.find((p) => p.partition === 0)?.offset;
+}
+/** A database of its own with a sensor_data table holding `rows`; returns its URL and a drop function. */
+async function sensorData(rows: ReturnType<typeof readings>) {
+  const db = `sluice_test_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: conn.TIMESCALE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${db}"`);
+  const url = new URL(conn.TIMESCALE_URL);
+  url.pathname = `/${db}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query('CREATE TABLE sensor_data (time timestamptz NOT NULL, device_id text NOT NULL, sensor_type text NOT NULL, value double precision NOT NULL, unit text)');
+  await client.query(
+    'INSERT INTO sensor_data SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5::text[])',
+    [rows.map((r) => new Date(r.time)), rows.map((r) => r.device_id), rows.map((r) => r.sensor_type), rows.map((r) => r.value), rows.map((r) => r.unit)],
+  );
+  return {
+    url: url.toString(),
+    client,
+    async drop() {
+      await client.end();
+      await admin.query(`DROP DATABASE "${db}"`);
+      await admin.end();
+    },
+  };
+}
+
+test('SIGKILL during an upload, then a restart: no partial object, the keys of an uninterrupted run, every offset archived once', async () => {
+  const id = newTest();
+  const input = `${id}.in`;
+  await createTopics([input], 3);
+  const serde = await registerReadings(input);
+  const n = 45_000;
+  const rows = readings(n);
+  await produce(input, rows.map((r) => ({ key: r.device_id, value: serde.encode(r) })));
+  const env = (run: string) => ({ ARCHIVE_PREFIX: `${id}/${run}`, ARCHIVE_MAX_ROWS: '4000', ARCHIVE_IDLE_MS: '3000' });
+  const s3 = createS3Client(conn);
+  const dest = s3Destination(s3, conn.S3_BUCKET, 16 << 20);
+
+  const straight = start(id, 'a', 'a', env('a'));
+  const killed = start(id, 'b', 'b1', { ...env('b'), SLUICE_FAULT: 'archive.upload:4' });
+  expect(await killed.exited).toBeNull(); // killed by the fault point, mid-upload
+  running.splice(running.indexOf(killed), 1);
+  expect(readFileSync(killed.log, 'utf8').match(/"msg":"archived"/g)).toHaveLength(3);
+  // What is there is whole: every object reads back as Parquet (a cut upload would not).
+  const before = await countArchive(dest, `${id}/b`, all.from, all.to);
+  expect(before.files).toBe(3);
+
+  const restarted = start(id, 'b', 'b2', env('b'));
+  for (const run of ['a', 'b']) {
+    await waitFor(`archiver ${run} to commit the end offsets`, async () => ((await caughtUp(`${id}-archiver-${run}`, input)) ? true : undefined), 180_000);
+  }
+  expect(await Promise.all([stop(straight), stop(restarted)])).toEqual([0, 0]);
+
+  const keys = await parquetKeys(dest, `${id}/a`);
+  expect(keys.length).toBeGreaterThanOrEqual(12); // 45,000 rows in files of at most 4,000, over 3 hours
+  expect(await parquetKeys(dest, `${id}/b`)).toEqual(keys);
+  const archived = await countArchive(dest, `${id}/b`, all.from, all.to);
+  expect(archived.duplicates).toBe(0);
+  expect([...archived.byHour.values()].reduce((a, b) => a + b, 0)).toBe(n); // n distinct (partition, offset) pairs: each once
+
+  // bin/archive-verify compares the hours with sensor_data, and notices a difference.
+  const table = await sensorData(rows);
+  try {
+    const verify = () => spawnSync(join(root, 'bin', 'archive-verify'), ['--from', '2026-11-20T00:00:00Z', '--to', '2026-11-21T00:00:00+00:00'], {
+      env: { ...process.env, TIMESCALE_URL: table.url, ARCHIVE_PREFIX: `${id}/b` }, encoding: 'utf8',
+    });
+    const ok = verify();
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toContain('2026-11-20T07:00  15000    15000        ok');
+    expect(ok.stdout).toMatch(/3 hours, 0 differing; 0 rows archived twice/);
+    expect(ok.status).toBe(0);
+    await table.client.query(`DELETE FROM sensor_data WHERE time = $1`, [new Date(base + H)]);
+    const diff = verify();
+    expect(diff.stdout).toMatch(/2026-11-20T08:00 +15000 +14985 +DIFF 15/);
+    expect(diff.status).toBe(1);
+  } finally {
+    await table.drop();
+    s3.destroy();
+  }
+});
+
+test('an object store outage pauses the archive and commits nothing; it resumes by itself', async () => {
+  const id = newTest();
+  const input = `${id}.in`;
+  const dir = mkdtempSync(join(tmpdir(), `${id}-s3-`));
+  const store = await privateObjectStore(dir);
+  try {
+    await createTopics([input], 1);
+    const serde = await registerReadings(input);
+    const send = (from: number, count: number) => produce(input, readings(count, from).map((r) => ({ key: r.device_id, value: serde.encode(r) })));
+    const dest = s3Destination(store.s3, store.env.S3_BUCKET, 16 << 20);
+    const manifests = async () => (await dest.list(`${id}/_manifests/`)).length;
+    await send(0, 6000);
+    const inst = start(id, 'a', 'outage', {
+      ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '2000', ARCHIVE_IDLE_MS: '2000', ARCHIVE_RETRY_MAX_MS: '1000',
+    });
+    await waitFor('three files archived', async () => ((await manifests()) === 3 ? true : undefined));
+    await waitFor('offset 6000 committed', async () => ((await committed(`${id}-archiver-a`, input)) === '6000' ? true : undefined));
+
+    await store.stop();
+    await send(6000, 6000);
+    const retries = () => (readFileSync(inst.log, 'utf8').match(/failed, retrying/g) ?? []).length;
+    await waitFor('the upload to be retried', async () => (retries() >= 1 ? true : undefined));
+    expect(await committed(`${id}-archiver-a`, input)).toBe('6000');
+    const seen = retries();
+    await waitFor('more retries', async () => (retries() >= seen + 3 ? true : undefined));
+    expect(await committed(`${id}-archiver-a`, input)).toBe('6000'); // nothing committed while the store is down
+    expect(inst.child.exitCode).toBeNull();
+
+    await store.start();
+    await waitFor('the group to commit the end offset', async () => ((await caughtUp(`${id}-archiver-a`, input)) ? true : undefined), 120_000);
+    expect(await stop(inst)).toBe(0);
+    const archived = await countArchive(dest, id, all.from, all.to);
+    expect(archived.duplicates).toBe(0);
+    expect([...archived.byHour.values()].reduce((a, b) => a + b, 0)).toBe(12_000);
+    expect(archived.files).toBe(6);
+  } finally {
+    await store.stop();
+    store.s3.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
