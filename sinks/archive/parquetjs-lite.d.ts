@@ -15,17 +15,6 @@ declare module 'parquetjs-lite' {
     appendRow(row: Record<string, unknown>): Promise<void>;
     close(): Promise<void>;
   }
-  export interface ParquetCursor {
-    next(): Promise<Record<string, unknown> | null>;
-  }
-  export class ParquetReader {
-    static openBuffer(buffer: Buffer): Promise<ParquetReader>;
-    getCursor(columns?: string[][]): ParquetCursor;
-    getRowCount(): number | { toNumber(): number };
-    getMetadata(): Record<string, string>;
-    metadata: { schema: { name: string; type?: number; converted_type?: number }[]; row_groups: { num_rows: number | { toNumber(): number }; columns: { meta_data: { codec: number } }[] }[] };
-    close(): Promise<void>;
-  }
-  const parquet: { ParquetSchema: typeof ParquetSchema; ParquetWriter: typeof ParquetWriter; ParquetReader: typeof ParquetReader };
+  const parquet: { ParquetSchema: typeof ParquetSchema; ParquetWriter: typeof ParquetWriter };
   export default parquet;
 }

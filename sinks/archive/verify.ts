@@ -1,4 +1,5 @@
-import parquet from 'parquetjs-lite';
+import { gunzipSync } from 'node:zlib';
+import { parquetReadObjects } from 'hyparquet';
 import pg from 'pg';
 import type { Destination } from './destination.ts';
 import { hourFolder, hourLabel, hourOf } from './layout.ts';
@@ -22,18 +23,19 @@ export async function countArchive(dest: Destination, prefix: string, from: Date
   const seen = new Set<string>();
   let duplicates = 0;
   for (const key of keys) {
-    const reader = await parquet.ParquetReader.openBuffer(await dest.get(key));
-    const cursor = reader.getCursor([['time'], ['kafka_partition'], ['kafka_offset']]);
-    for (let row = await cursor.next(); row; row = await cursor.next()) {
-      const t = (row.time as Date).getTime();
+    // hyparquet reads what parquetjs-lite writes (parquetjs-lite's own reader fails on INT64 timestamps).
+    const body = await dest.get(key);
+    const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.length) as ArrayBuffer;
+    const rows = await parquetReadObjects({ file, columns: ['time', 'kafka_partition', 'kafka_offset'], compressors: { GZIP: (b: Uint8Array) => gunzipSync(b) } });
+    for (const row of rows as { time: Date; kafka_partition: number; kafka_offset: bigint }[]) {
+      const t = row.time.getTime();
       if (t < from.getTime() || t >= to.getTime()) continue;
-      const id = `${String(row.kafka_partition)}:${String(row.kafka_offset)}`;
+      const id = `${row.kafka_partition}:${row.kafka_offset}`;
       if (seen.has(id)) duplicates += 1;
       seen.add(id);
       const h = hourLabel(t);
       byHour.set(h, (byHour.get(h) ?? 0) + 1);
     }
-    await reader.close();
   }
   return { byHour, files: keys.length, duplicates };
 }
@@ -50,23 +52,4 @@ export async function countTable(url: string, from: Date, to: Date): Promise<Map
   } finally {
     await client.end();
   }
-}
-
-export interface HourRow {
-  hour: string;
-  archive: number;
-  table: number;
-}
-
-/** One line per hour that either side has, ascending. */
-export function compare(archive: Map<string, number>, table: Map<string, number>): HourRow[] {
-  const hours = [...new Set([...archive.keys(), ...table.keys()])].sort();
-  return hours.map((hour) => ({ hour, archive: archive.get(hour) ?? 0, table: table.get(hour) ?? 0 }));
-}
-
-export function formatTable(rows: readonly HourRow[]): string {
-  const lines = [['hour (UTC)', 'archive', 'sensor_data', 'status']];
-  for (const r of rows) lines.push([`${r.hour}:00`, String(r.archive), String(r.table), r.archive === r.table ? 'ok' : `DIFF ${r.archive - r.table}`]);
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

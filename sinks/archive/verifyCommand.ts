@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { archiveSchema, destinationOf } from './config.ts';
-import { compare, countArchive, countTable, formatTable } from './verify.ts';
+import { countArchive, countTable } from './verify.ts';
+import { compare, formatTable } from './table.ts';
 
 export const usage = `usage: bin/archive-verify [--from <time>] [--to <time>]
 
