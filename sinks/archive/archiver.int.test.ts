@@ -170,3 +170,18 @@ test('an object store outage pauses the archive and commits nothing; it resumes 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a file of ARCHIVE_PART_BYTES or more goes up as a multipart upload and reads back whole', async () => {
+  const s3 = createS3Client(conn);
+  const dest = s3Destination(s3, conn.S3_BUCKET, 5 << 20);
+  const key = `${newTest()}/big.parquet`;
+  const body = randomBytes(11 << 20);
+  try {
+    await dest.put(key, body);
+    expect((await dest.get(key)).equals(body)).toBe(true);
+    expect(await dest.list(key)).toEqual([key]);
+  } finally {
+    await dest.delete(key);
+    s3.destroy();
+  }
+});
