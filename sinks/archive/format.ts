@@ -1,15 +1,8 @@
 import { Writable } from 'node:stream';
 import parquet from 'parquetjs-lite';
+import type { Reading } from '../../topologies/reading.ts';
 
-/** A sensor reading (schemas/sensor-readings.avsc); times in ms since the epoch. */
-export interface Reading {
-  device_id: string;
-  sensor_type: string;
-  value: number;
-  unit: string;
-  time: number;
-  ingest_time: number;
-}
+export type { Reading };
 
 /** One archived row: a reading and where it was read in Kafka. */
 export interface ArchiveRow {
