@@ -17,27 +17,41 @@ export interface FileWriter {
   finish(): Promise<Buffer>;
 }
 
-/** A file format: Parquet today (the format × destination split of the archive). */
+/** A file format: Parquet today, by one of two writers (the format × destination split of the archive). */
 export interface FileFormat {
   open(): Promise<FileWriter>;
 }
 
 export type Compression = 'GZIP' | 'SNAPPY';
-
-/** The columns of archived readings; times are TIMESTAMP_MILLIS (UTC), which DuckDB, Spark and Athena read as timestamps. */
-export function readingSchema(compression: Compression) {
-  const c = { compression };
-  return new parquet.ParquetSchema({
-    time: { type: 'TIMESTAMP_MILLIS', ...c },
-    device_id: { type: 'UTF8', ...c },
-    sensor_type: { type: 'UTF8', ...c },
-    value: { type: 'DOUBLE', ...c, statistics: false },
-    unit: { type: 'UTF8', ...c },
-    ingest_time: { type: 'TIMESTAMP_MILLIS', ...c, statistics: false },
-    kafka_partition: { type: 'INT32', ...c },
-    kafka_offset: { type: 'INT64', ...c },
-  });
+export interface ParquetOptions {
+  compression: Compression;
+  /** Rows per row group: the writer holds about one row group in memory. */
+  rowGroupSize: number;
 }
+
+type Kind = 'timestamp' | 'string' | 'double' | 'int32' | 'int64';
+/**
+ * The columns of archived readings, for every writer. Times are TIMESTAMP_MILLIS (UTC), which
+ * DuckDB, Spark and Athena read as timestamps. `stats`: min/max kept (readers skip on them).
+ */
+export const columns: readonly { name: string; kind: Kind; stats: boolean }[] = [
+  { name: 'time', kind: 'timestamp', stats: true },
+  { name: 'device_id', kind: 'string', stats: true },
+  { name: 'sensor_type', kind: 'string', stats: true },
+  { name: 'value', kind: 'double', stats: false },
+  { name: 'unit', kind: 'string', stats: false },
+  { name: 'ingest_time', kind: 'timestamp', stats: false },
+  { name: 'kafka_partition', kind: 'int32', stats: true },
+  { name: 'kafka_offset', kind: 'int64', stats: true },
+];
+
+/** A row's values by column name. */
+export const valuesOf = ({ partition, offset, reading: r }: ArchiveRow): Record<string, string | number | bigint> => ({
+  time: r.time, device_id: r.device_id, sensor_type: r.sensor_type, value: r.value, unit: r.unit,
+  ingest_time: r.ingest_time, kafka_partition: partition, kafka_offset: offset,
+});
+
+const parquetjsTypes: Record<Kind, string> = { timestamp: 'TIMESTAMP_MILLIS', string: 'UTF8', double: 'DOUBLE', int32: 'INT32', int64: 'INT64' };
 
 /** A stream that keeps what is written to it, in memory. */
 class Collector extends Writable {
@@ -50,20 +64,17 @@ class Collector extends Writable {
 
 /**
  * Parquet through parquetjs-lite. It keeps one row group in memory (as encoded pages) before writing
- * it out, so `rowGroupSize` bounds the encoder's memory; the file itself is held until `finish`.
+ * it out; the file itself is held until `finish`.
  */
-export function parquetFormat(opts: { compression: Compression; rowGroupSize: number }): FileFormat {
-  const schema = readingSchema(opts.compression);
+export function parquetFormat(opts: ParquetOptions): FileFormat {
+  const schema = new parquet.ParquetSchema(Object.fromEntries(columns.map((c) => [c.name, { type: parquetjsTypes[c.kind], compression: opts.compression, statistics: c.stats }])));
   return {
     async open() {
       const out = new Collector();
-      // Data page v1: the layout every reader handles (v2 pages from this writer are refused by some).
+      // Data page v1: the layout every reader handles.
       const writer = await parquet.ParquetWriter.openStream(schema, out, { rowGroupSize: opts.rowGroupSize, useDataPageV2: false });
       return {
-        append: ({ partition, offset, reading: r }) => writer.appendRow({
-          time: r.time, device_id: r.device_id, sensor_type: r.sensor_type, value: r.value, unit: r.unit,
-          ingest_time: r.ingest_time, kafka_partition: partition, kafka_offset: Number(offset),
-        }),
+        append: (row) => writer.appendRow({ ...valuesOf(row), kafka_offset: Number(row.offset) }),
         async finish() {
           await writer.close();
           return Buffer.concat(out.chunks);

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { OutRecord } from '../../core/topology.ts';
 import { folderDestination, type Destination } from './destination.ts';
 import { parquetFormat, type Reading } from './format.ts';
@@ -69,15 +68,6 @@ test('files close on row count and at the end of their event-time hour, named af
     key: 'sensor_readings/date=2026-11-27/hour=11/3-1200-2199.parquet', partition: 3, startOffset: '1200', endOffset: '2199', rows: 1000,
     minTime: '2026-11-27T10:00:00.005Z', maxTime: '2026-11-27T11:16:39.000Z', hours: ['2026-11-27T10', '2026-11-27T11'],
   });
-
-  // DuckDB reads the columns with their types, the timestamps as timestamps, and the folders as hive partitions.
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  const file = join(dir, 'sensor_readings/date=2026-11-27/hour=11/3-1200-2199.parquet');
-  const types = (await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)).getRowObjects().map((r) => `${String(r.column_name)} ${String(r.column_type)}`);
-  expect(types).toEqual(['time TIMESTAMP', 'device_id VARCHAR', 'sensor_type VARCHAR', 'value DOUBLE', 'unit VARCHAR', 'ingest_time TIMESTAMP', 'kafka_partition INTEGER', 'kafka_offset BIGINT', 'date DATE', 'hour BIGINT']);
-  const [row] = (await db.runAndReadAll(`SELECT count(*)::INT AS n, min(time)::VARCHAR AS first, min(kafka_offset)::INT AS lo, max(kafka_offset)::INT AS hi,
-      (SELECT compression FROM parquet_metadata('${file}') LIMIT 1) AS codec FROM read_parquet('${file}')`)).getRowObjects();
-  expect(row).toEqual({ n: 1000, first: '2026-11-27 10:00:00.005', lo: 1200, hi: 2199, codec: 'GZIP' });
 });
 
 test('the same offsets give the same files whatever the batches, and after a restart from the committed offset', async () => {
