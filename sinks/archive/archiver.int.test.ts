@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { connectionSchema, loadConfig } from '../../core/config.ts';
 import { createS3Client } from '../s3/client.ts';
 import {
@@ -128,7 +129,7 @@ test('SIGKILL during an upload, then a restart: no partial object, the keys of a
   }
 });
 
-test('an object store outage pauses the archive and commits nothing; it resumes by itself', async () => {
+test('an object store outage pauses the archive and commits nothing; it resumes by itself (with hyparquet-writer)', async () => {
   const id = newTest();
   const input = `${id}.in`;
   const dir = mkdtempSync(join(tmpdir(), `${id}-s3-`));
@@ -142,7 +143,7 @@ test('an object store outage pauses the archive and commits nothing; it resumes 
     const manifests = async () => (await dest.list(`${id}/_manifests/`)).length;
     await send(0, 6000);
     const inst = start(id, 'a', 'outage', {
-      ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '2000', ARCHIVE_IDLE_MS: '2000', ARCHIVE_RETRY_MAX_MS: '1000',
+      ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '2000', ARCHIVE_IDLE_MS: '2000', ARCHIVE_RETRY_MAX_MS: '1000', ARCHIVE_WRITER: 'hyparquet-writer',
     });
     await waitFor('three files archived', async () => ((await manifests()) === 3 ? true : undefined));
     await waitFor('offset 6000 committed', async () => ((await committed(`${id}-archiver-a`, input)) === '6000' ? true : undefined));
@@ -178,6 +179,7 @@ test('a file of ARCHIVE_PART_BYTES or more goes up as a multipart upload and rea
   const body = randomBytes(11 << 20);
   try {
     await dest.put(key, body);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: conn.S3_BUCKET, Key: key }))).ETag).toMatch(/-3"$/); // the ETag of a 3-part upload
     expect((await dest.get(key)).equals(body)).toBe(true);
     expect(await dest.list(key)).toEqual([key]);
   } finally {
