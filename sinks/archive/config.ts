@@ -33,7 +33,7 @@ export const archiveSchema = connectionSchema.pick({
   ARCHIVE_RETRY_MAX_MS: int(100, 600_000, 30_000),
   /** Files of this size or more go up as multipart uploads, in parts of this size (S3: at least 5 MiB). */
   ARCHIVE_PART_BYTES: int(5 * MiB, 1024 * MiB, 16 * MiB),
-}).refine((c) => c.S3_BUCKET !== undefined || c.ARCHIVE_DIR !== undefined, { path: ['S3_BUCKET'], message: 'set S3_BUCKET, or ARCHIVE_DIR for a local folder' });
+}).refine((c) => c.S3_BUCKET !== undefined || c.ARCHIVE_DIR !== undefined, { path: ['S3_BUCKET or ARCHIVE_DIR'], message: 'set S3_BUCKET, or ARCHIVE_DIR for a local folder' });
 export type ArchiveConfig = z.output<typeof archiveSchema>;
 
 export function destinationOf(c: ArchiveConfig): Destination {
