@@ -12,29 +12,53 @@ const types = {
   int64: { type: 'INT64' },
 } as const;
 
-/** Rows are gathered by column for one row group, which is then encoded into the file held in memory. */
+type Column = Float64Array | Int32Array | BigInt64Array | string[];
+const newColumn = (kind: (typeof columns)[number]['kind'], size: number): Column =>
+  kind === 'string' ? [] : kind === 'int32' ? new Int32Array(size) : kind === 'int64' ? new BigInt64Array(size) : new Float64Array(size);
+
+/**
+ * Rows are gathered by column for one row group (numbers in typed arrays, repeated strings shared),
+ * which is then encoded into the file held in memory.
+ */
 export function hyparquetFormat(opts: ParquetOptions): FileFormat {
   const schema = [
     { name: 'root', num_children: columns.length },
     ...columns.map((c) => ({ name: c.name, repetition_type: 'REQUIRED' as const, ...types[c.kind] })),
   ];
   const compressors = { GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)) };
+  const size = opts.rowGroupSize;
   return {
     async open() {
       const writer = new ByteWriter();
       const file = new ParquetWriter({ writer, schema, codec: opts.compression, compressors });
-      let group = columns.map(() => [] as unknown[]);
+      const group = columns.map((c) => newColumn(c.kind, size));
+      const strings = new Map<string, string>(); // device ids, types and units repeat: keep one copy of each
+      let rows = 0;
       const flush = async () => {
-        if (group[0]!.length === 0) return;
-        const columnData = columns.map((c, i) => ({ name: c.name, data: group[i]!, statistics: c.stats }));
-        group = columns.map(() => []);
-        await file.write({ columnData: columnData as Parameters<typeof file.write>[0]['columnData'], rowGroupSize: opts.rowGroupSize });
+        if (rows === 0) return;
+        const columnData = columns.map((c, i) => ({ name: c.name, data: group[i]!.slice(0, rows), statistics: c.stats }));
+        rows = 0;
+        for (const col of group) if (Array.isArray(col)) col.length = 0;
+        strings.clear();
+        await file.write({ columnData: columnData as Parameters<typeof file.write>[0]['columnData'], rowGroupSize: size });
       };
       return {
         async append(row) {
           const values = valuesOf(row);
-          columns.forEach((c, i) => group[i]!.push(values[c.name]));
-          if (group[0]!.length >= opts.rowGroupSize) await flush();
+          columns.forEach((c, i) => {
+            const v = values[c.name]!;
+            const col = group[i]!;
+            if (Array.isArray(col)) {
+              const str = v as string;
+              let shared = strings.get(str);
+              if (shared === undefined) strings.set(str, (shared = str));
+              col.push(shared);
+            } else {
+              col[rows] = v as never;
+            }
+          });
+          rows += 1;
+          if (rows >= size) await flush();
         },
         async finish() {
           await flush();
