@@ -129,40 +129,50 @@ test('SIGKILL during an upload, then a restart: no partial object, the keys of a
   }
 });
 
-test('an object store outage pauses the archive and commits nothing; it resumes by itself (with hyparquet-writer)', async () => {
+test('a graceful stop drops the open file and commits only what is uploaded; an object store outage pauses the archive, commits nothing, and it resumes by itself (hyparquet-writer)', async () => {
   const id = newTest();
   const input = `${id}.in`;
+  const group = `${id}-archiver-a`;
   const dir = mkdtempSync(join(tmpdir(), `${id}-s3-`));
   const store = await privateObjectStore(dir);
-  const table = await sensorData(readings(12_000));
+  const table = await sensorData(readings(13_000));
   try {
     await createTopics([input], 1);
     const serde = await registerReadings(input);
     const send = (from: number, count: number) => produce(input, readings(count, from).map((r) => ({ key: r.device_id, value: serde.encode(r) })));
     const dest = s3Destination(store.s3, store.env.S3_BUCKET, 16 << 20);
     const manifests = async () => (await dest.list(`${id}/_manifests/`)).length;
-    await send(0, 6000);
-    const inst = start(id, 'a', 'outage', {
-      ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '2000', ARCHIVE_IDLE_MS: '2000', ARCHIVE_RETRY_MAX_MS: '1000', ARCHIVE_WRITER: 'hyparquet-writer',
-    });
-    await waitFor('three files archived', async () => ((await manifests()) === 3 ? true : undefined));
-    await waitFor('offset 6000 committed', async () => ((await committed(`${id}-archiver-a`, input)) === '6000' ? true : undefined));
+    const env = { ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '2000', ARCHIVE_RETRY_MAX_MS: '1000', ARCHIVE_WRITER: 'hyparquet-writer' };
 
+    // 7000 rows: three files of 2000 close on their row count, the last 1000 stay in the open file.
+    await send(0, 7000);
+    const first = start(id, 'a', 'first', { ...env, ARCHIVE_IDLE_MS: '600000' });
+    await waitFor('three files archived', async () => ((await manifests()) === 3 ? true : undefined));
+    const { opsPort } = JSON.parse(readFileSync(first.log, 'utf8').split('\n').find((l) => l.includes('"msg":"started"'))!) as { opsPort: number };
+    const recordsIn = async () => (await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()).match(/^sluice_records_in_total\{[^}]*\} (\d+)$/m)?.[1];
+    await waitFor('all 7000 records read', async () => ((await recordsIn()) === '7000' ? true : undefined));
+    expect(await stop(first)).toBe(0);
+    expect(await committed(group, input)).toBe('6000'); // not 7000: rows 6000..6999 were read but not archived
+
+    const inst = start(id, 'a', 'outage', { ...env, ARCHIVE_IDLE_MS: '2000' });
+    await waitFor('offset 7000 committed after the idle close', async () => ((await committed(group, input)) === '7000' ? true : undefined));
     await store.stop();
-    await send(6000, 6000);
+    await send(7000, 6000);
     const retries = () => (readFileSync(inst.log, 'utf8').match(/failed, retrying/g) ?? []).length;
     await waitFor('the upload to be retried', async () => (retries() >= 1 ? true : undefined));
-    expect(await committed(`${id}-archiver-a`, input)).toBe('6000');
+    expect(await committed(group, input)).toBe('7000');
     const seen = retries();
     await waitFor('more retries', async () => (retries() >= seen + 3 ? true : undefined));
-    expect(await committed(`${id}-archiver-a`, input)).toBe('6000'); // nothing committed while the store is down
+    expect(await committed(group, input)).toBe('7000'); // nothing committed while the store is down
     expect(inst.child.exitCode).toBeNull();
 
     await store.start();
-    await waitFor('the group to commit the end offset', async () => ((await caughtUp(`${id}-archiver-a`, input)) ? true : undefined), 120_000);
+    await waitFor('the group to commit the end offset', async () => ((await caughtUp(group, input)) ? true : undefined), 120_000);
     expect(await stop(inst)).toBe(0);
+    expect((await dest.list(`${id}/date=`)).map((k) => k.split('/').at(-1))).toEqual(
+      ['0-0-1999', '0-11000-12999', '0-2000-3999', '0-4000-5999', '0-6000-6999', '0-7000-8999', '0-9000-10999'].map((f) => `${f}.parquet`));
     const result = verify({ ...store.env, TIMESCALE_URL: table.url, ARCHIVE_PREFIX: id });
-    expect(result.stdout).toContain('6 files read; 1 hours, 0 differing; 0 rows archived twice');
+    expect(result.stdout).toContain('7 files read; 1 hours, 0 differing; 0 rows archived twice');
     expect(result.status).toBe(0);
   } finally {
     await table.drop();
