@@ -3,6 +3,7 @@
 // against a bare loop of the same writer over the same rows in this process; Parquet bytes per row against the same rows as gzip-compressed CSV; the child's
 // peak RSS (VmHWM). Run it at two sizes to see whether memory stays flat.
 // Usage: eval "$(bin/stack env)"; bin/node bench/archiver.ts [rows=100000]
+// BENCH_HEAP_MB=N caps the archiver's V8 heap (--max-old-space-size): it still finishes when its memory is bounded.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ const n = Number(process.argv[2] ?? 100_000);
 const maxRows = 500_000;
 /** The last file of each partition closes by the idle timeout: this wait is subtracted from the time. */
 const idleMs = 1000;
+const heapCap = process.env.BENCH_HEAP_MB ? `--max-old-space-size=${process.env.BENCH_HEAP_MB}` : (process.env.NODE_OPTIONS ?? '');
 const root = join(import.meta.dirname, '..');
 const conn = loadConfig(connectionSchema);
 const kafka = new Kafka({ brokers: conn.KAFKA_BROKERS, logLevel: logLevel.ERROR });
@@ -68,7 +70,7 @@ async function bareLoop(writer: Writer): Promise<{ seconds: number; bytes: numbe
 async function archiver(writer: Writer, run: string): Promise<{ seconds: number; bytes: number; files: number; peakMiB: number }> {
   const prefix = `${id}/${writer}`;
   const child = spawn(join(root, 'bin', 'run-topology'), [`${id}-archiver-${run}`, '--topologies', join(root, 'sinks/archive/testdata/topologies.ts')], {
-    env: { ...process.env, SLUICE_TEST_ID: id, SLUICE_OPS_PORT: '0', ARCHIVE_PREFIX: prefix, ARCHIVE_WRITER: writer, ARCHIVE_IDLE_MS: String(idleMs), ARCHIVE_MAX_ROWS: String(maxRows) },
+    env: { ...process.env, NODE_OPTIONS: heapCap, SLUICE_TEST_ID: id, SLUICE_OPS_PORT: '0', ARCHIVE_PREFIX: prefix, ARCHIVE_WRITER: writer, ARCHIVE_IDLE_MS: String(idleMs), ARCHIVE_MAX_ROWS: String(maxRows) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: { msg: string; time: string; rows?: number }[] = [];
@@ -113,7 +115,7 @@ for (let i = 0; i < n; i++) {
 const csvBytes = gzipSync(csv.join('\n')).length;
 const s3 = createS3Client(conn);
 const rate = (seconds: number) => `${(n / seconds).toFixed(0).padStart(8)} rows/s (${seconds.toFixed(2)} s)`;
-console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row`);
+console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${heapCap ? `; archiver ${heapCap}` : ''}`);
 for (const [run, writer] of [['a', 'parquetjs-lite'], ['b', 'hyparquet-writer']] as const) {
   const bare = await bareLoop(writer);
   const arc = await archiver(writer, run);
