@@ -58,7 +58,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
         await op();
         return;
       } catch (err) {
-        if (closed || st.released) throw new SluiceError(`archive: ${what} abandoned, the partition was released`, { retriable: true, cause: err });
+        if (closed || st.released) throw new SluiceError(`archive: ${what} abandoned: the sink closed or the partition was revoked`, { retriable: true, cause: err });
         const waitMs = Math.min(opts.maxRetryMs ?? 30_000, (opts.retryMs ?? 500) * 2 ** attempt);
         log.warn({ partition: st.source.partition, attempt: attempt + 1, waitMs, error: (err as Error).message }, `archive: ${what} failed, retrying`);
         await sleep(waitMs);
