@@ -125,3 +125,10 @@ test('a reading the format cannot hold is rejected to the dead-letter topic, and
   expect(await files(dest)).toEqual(['sensor_readings/date=2026-11-27/hour=10/0-0-3.parquet']);
   expect(s.durable!({ topic, partition: 0 })).toBe('4');
 });
+
+test('a file also closes on its estimated size, a function of its rows only', async () => {
+  const dest = folderDestination(dir);
+  // Each of these rows counts 64 + 2 × (5 + 11 + 2) = 100 bytes.
+  await feed(sink(dest, { maxBytes: 1000 }), records(0, 0, times.slice(0, 25)), 25);
+  expect(await files(dest)).toEqual(['sensor_readings/date=2026-11-27/hour=10/0-0-9.parquet', 'sensor_readings/date=2026-11-27/hour=10/0-10-19.parquet']);
+});

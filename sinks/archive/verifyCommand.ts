@@ -37,7 +37,13 @@ export async function archiveVerifyCommand(args: { from?: string; to?: string; h
     console.error(`bin/archive-verify: ${(err as Error).message}`);
     return 2;
   }
-  const [archive, table] = await Promise.all([countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to), countTable(cfg.TIMESCALE_URL, from, to)]);
+  let archive, table;
+  try {
+    [archive, table] = await Promise.all([countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to), countTable(cfg.TIMESCALE_URL, from, to)]);
+  } catch (err) {
+    console.error(`bin/archive-verify: cannot read the archive or sensor_data: ${(err as Error).message}`);
+    return 1;
+  }
   const rows = compare(archive.byHour, table);
   console.log(formatTable(rows));
   const differing = rows.filter((r) => r.archive !== r.table).length;
