@@ -1,11 +1,11 @@
 // Writes a sample Parquet file of readings with one of the archive's writers (run by Node, since
-// hyparquet-writer is an ES module that jest cannot load): writeSample.ts <writer> <file> <rows>
+// hyparquet-writer is an ES module that jest cannot load): writeSample.ts <writer> <compression> <file> <rows>
 import { writeFileSync } from 'node:fs';
-import { parquetFormat } from '../format.ts';
+import { parquetFormat, type Compression } from '../format.ts';
 import { hyparquetFormat } from '../hyparquetFormat.ts';
 
-const [writer, file, rows] = process.argv.slice(2);
-const opts = { compression: 'GZIP' as const, rowGroupSize: 50_000 };
+const [writer, compression, file, rows] = process.argv.slice(2);
+const opts = { compression: compression as Compression, rowGroupSize: 50_000 };
 const w = await (writer === 'hyparquet-writer' ? hyparquetFormat(opts) : parquetFormat(opts)).open();
 const base = Date.UTC(2026, 10, 27, 10);
 for (let i = 0; i < Number(rows); i++) {
