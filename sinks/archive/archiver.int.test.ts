@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -24,6 +24,7 @@ const running: Instance[] = [];
 afterEach(() => {
   for (const i of running.splice(0)) i.child.kill('SIGKILL');
 });
+const logOf = (i: Instance) => (existsSync(i.log) ? readFileSync(i.log, 'utf8') : '');
 const newTest = () => `arc-${Date.now()}-${randomBytes(2).toString('hex')}`;
 function start(id: string, run: string, label: string, env: Record<string, string>): Instance {
   const inst = startInstance(`${id}-archiver-${run}`, id, label, env, topologies);
@@ -148,7 +149,7 @@ test('a graceful stop drops the open file and commits only what is uploaded; an 
     await send(0, 7000);
     const first = start(id, 'a', 'first', { ...env, ARCHIVE_IDLE_MS: '600000' });
     await waitFor('three files archived', async () => ((await manifests()) === 3 ? true : undefined));
-    const { opsPort } = JSON.parse(readFileSync(first.log, 'utf8').split('\n').find((l) => l.includes('"msg":"started"'))!) as { opsPort: number };
+    const { opsPort } = JSON.parse(logOf(first).split('\n').find((l) => l.includes('"msg":"started"'))!) as { opsPort: number };
     const recordsIn = async () => (await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()).match(/^sluice_records_in_total\{[^}]*\} (\d+)$/m)?.[1];
     await waitFor('all 7000 records read', async () => ((await recordsIn()) === '7000' ? true : undefined));
     expect(await stop(first)).toBe(0);
@@ -158,7 +159,7 @@ test('a graceful stop drops the open file and commits only what is uploaded; an 
     await waitFor('offset 7000 committed after the idle close', async () => ((await committed(group, input)) === '7000' ? true : undefined));
     await store.stop();
     await send(7000, 6000);
-    const retries = () => (readFileSync(inst.log, 'utf8').match(/failed, retrying/g) ?? []).length;
+    const retries = () => (logOf(inst).match(/failed, retrying/g) ?? []).length;
     await waitFor('the upload to be retried', async () => (retries() >= 1 ? true : undefined));
     expect(await committed(group, input)).toBe('7000');
     const seen = retries();
@@ -179,6 +180,35 @@ test('a graceful stop drops the open file and commits only what is uploaded; an 
     await store.stop();
     store.s3.destroy();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('archivers joining and leaving mid-stream drop their open files, and every offset is still archived once', async () => {
+  const id = newTest();
+  const input = `${id}.in`;
+  await createTopics([input], 3);
+  const serde = await registerReadings(input);
+  const rows = readings(45_000);
+  const send = (from: number, to: number) => produce(input, rows.slice(from, to).map((r) => ({ key: r.device_id, value: serde.encode(r) })));
+  const table = await sensorData(rows);
+  const env = { ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '3000' };
+  const archived = (i: Instance) => (logOf(i).match(/"msg":"archived"/g) ?? []).length;
+  try {
+    // a never closes a file for idleness: when the partitions move, it holds open files.
+    await send(0, 20_000);
+    const a = start(id, 'a', 'join-a', { ...env, ARCHIVE_IDLE_MS: '600000' });
+    await waitFor('a to archive files', async () => (archived(a) >= 3 ? true : undefined));
+    const b = start(id, 'a', 'join-b', { ...env, ARCHIVE_IDLE_MS: '3000' });
+    await waitFor('b to archive what a held open', async () => (archived(b) >= 1 ? true : undefined), 120_000);
+    await send(20_000, 45_000);
+    expect(await stop(a)).toBe(0); // its open file is dropped; b reads that partition again
+    await waitFor('the group to commit the end offsets', async () => ((await caughtUp(`${id}-archiver-a`, input)) ? true : undefined), 180_000);
+    expect(await stop(b)).toBe(0);
+    const result = verify({ TIMESCALE_URL: table.url, ARCHIVE_PREFIX: id });
+    expect(result.stdout).toMatch(/files read; 3 hours, 0 differing; 0 rows archived twice/);
+    expect(result.status).toBe(0);
+  } finally {
+    await table.drop();
   }
 });
 
