@@ -90,7 +90,8 @@ test('SIGKILL during an upload, then a restart: no partial object, the keys of a
   const rows = readings(n);
   await produce(input, rows.map((r) => ({ key: r.device_id, value: serde.encode(r) })));
   const table = await sensorData(rows);
-  const env = (run: string) => ({ ARCHIVE_PREFIX: `${id}/${run}`, ARCHIVE_MAX_ROWS: '4000', ARCHIVE_IDLE_MS: '3000' });
+  // The idle timeout closes only the last file of each partition: far longer than any pause between batches.
+  const env = (run: string) => ({ ARCHIVE_PREFIX: `${id}/${run}`, ARCHIVE_MAX_ROWS: '4000', ARCHIVE_IDLE_MS: '6000' });
   const s3 = createS3Client(conn);
   const dest = s3Destination(s3, conn.S3_BUCKET, 16 << 20);
   try {
@@ -155,7 +156,7 @@ test('a graceful stop drops the open file and commits only what is uploaded; an 
     expect(await stop(first)).toBe(0);
     expect(await committed(group, input)).toBe('6000'); // not 7000: rows 6000..6999 were read but not archived
 
-    const inst = start(id, 'a', 'outage', { ...env, ARCHIVE_IDLE_MS: '2000' });
+    const inst = start(id, 'a', 'outage', { ...env, ARCHIVE_IDLE_MS: '4000' });
     await waitFor('offset 7000 committed after the idle close', async () => ((await committed(group, input)) === '7000' ? true : undefined));
     await store.stop();
     await send(7000, 6000);
