@@ -14,6 +14,8 @@ export interface SinkContext {
   readonly kafka: KafkaAdapter;
   readonly registry: RegistryClient;
   readonly log: Logger;
+  /** For sinks that buffer (see `Sink.durable`): call when more of `source` became durable outside a write(). */
+  readonly durableChanged: (source: SourcePartition) => void;
 }
 
 /** Called by a sink for an output record it cannot write (for example, one its schema refuses). */
@@ -31,6 +33,14 @@ export interface Sink {
   write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void>;
   /** For sinks that keep offsets themselves: where the partition resumes, if they know. */
   resumeOffset?(source: SourcePartition): Promise<string | undefined>;
+  /**
+   * Buffering sinks only (files of many batches): their write() may accept records without making
+   * them durable. Returns the offset before which everything written for `source` is durable (or
+   * undefined: nothing was written yet); the runtime commits no further than the lowest of these.
+   */
+  durable?(source: SourcePartition): string | undefined;
+  /** Buffering sinks only: the partition was revoked; drop its buffer (the next owner reads it again). */
+  release?(source: SourcePartition): void;
   close(): Promise<void>;
 }
 

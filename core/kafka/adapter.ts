@@ -59,8 +59,11 @@ export interface ConsumeOptions {
   concurrency: number;
   /** How long a member that stopped heartbeating keeps its partitions, ms. */
   sessionTimeout: number;
-  /** Handles a batch; call `commit` once its outputs are durable. Throwing makes the client retry the batch. */
-  onBatch(batch: RawBatch, commit: () => Promise<void>): Promise<void>;
+  /**
+   * Handles a batch; call `commit` once its outputs are durable, with the offset the partition
+   * resumes from (default: just after the batch). Throwing makes the client retry the batch.
+   */
+  onBatch(batch: RawBatch, commit: (offset?: string) => Promise<void>): Promise<void>;
   /** The partitions of `topic` this member owns after a rebalance. */
   onAssign(partitions: number[]): Promise<void> | void;
   /** The consumer stopped for good (its retries are exhausted). */
@@ -70,9 +73,14 @@ export interface ConsumeOptions {
 export interface ConsumerHandle {
   /** Where `partition` resumes; used when a sink keeps its own offsets. */
   seek(partition: number, offset: string): void;
+  /** Commits `offset` (where `partition` resumes) outside a batch, e.g. after a sink's timed flush. */
+  commit(partition: number, offset: string): Promise<void>;
   /** Stops fetching, lets the batch in progress finish, leaves the group. */
   stop(): Promise<void>;
 }
+
+/** A batch whose handler waits longer than this (a sink retrying an outage) keeps the group membership alive. */
+const heartbeatEveryMs = 3000;
 
 /** Stays under the broker's default message.max.bytes (1 MiB) with room for record overhead. */
 const maxRequestBytes = 900 * 1024;
@@ -202,9 +210,14 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           const records = batch.messages.map(toRaw);
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async () => {
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-          });
+          const beat = setInterval(() => heartbeat().catch(() => undefined), heartbeatEveryMs);
+          try {
+            await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async (offset = next) => {
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+            });
+          } finally {
+            clearInterval(beat);
+          }
           // Without this kafkajs fetches the same records again: its position moves only on resolve.
           resolveOffset(batch.lastOffset());
           await heartbeat();
@@ -212,6 +225,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       });
       return {
         seek: (partition, offset) => consumer.seek({ topic: opts.topic, partition, offset }),
+        commit: (partition, offset) => consumer.commitOffsets([{ topic: opts.topic, partition, offset }]),
         async stop() {
           await consumer.disconnect(); // kafkajs: stops fetching, waits for the running batch, leaves the group
           consumers.delete(consumer);

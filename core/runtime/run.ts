@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Topology, InRecord } from '../topology.ts';
-import type { Sink, SinkContext } from '../sink.ts';
+import type { Sink, SinkContext, SourcePartition } from '../sink.ts';
 import { connectKafka, type ConsumerHandle, type OutgoingRecord, type RawBatch } from '../kafka/adapter.ts';
 import { RegistryClient } from '../serde/registry.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
@@ -39,6 +39,12 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   let fail: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
+  /** Commits what buffering sinks made durable after their last write (a timed flush). */
+  const commitDurable = async (partition: number) => {
+    const offset = lowestDurable(sinks.values(), { topic: topology.source.topic, partition });
+    if (offset === undefined) return;
+    await consumer?.commit(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'commit after a sink flush failed; the next batch commits'));
+  };
 
   const closeAll = async () => {
     clearInterval(ticker);
@@ -51,7 +57,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
-    const ctx: SinkContext = { topology: topology.name, kafka, registry, log };
+    const ctx: SinkContext = { topology: topology.name, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     const checks = async (): Promise<Record<string, boolean | string>> => {
@@ -101,7 +107,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
 
     const running = tasks;
-    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, metrics });
+    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics });
     let ticking = false;
     ticker = setInterval(() => {
       if (ticking) return;
@@ -127,7 +133,9 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         }
       },
       onAssign: async (assigned) => {
-        running.assign(assigned);
+        for (const p of running.assign(assigned)) {
+          for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
+        }
         log.info({ partitions: assigned }, 'partitions assigned');
         for (const sink of sinks.values()) {
           if (!sink.resumeOffset) continue;
@@ -152,10 +160,21 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   }
 }
 
+/** The lowest offset that buffering sinks report durable for `source`, capped at `upTo`. */
+function lowestDurable(sinks: Iterable<Sink>, source: SourcePartition, upTo?: string): string | undefined {
+  let low = upTo === undefined ? undefined : BigInt(upTo);
+  for (const s of sinks) {
+    const d = s.durable?.(source);
+    if (d !== undefined && (low === undefined || BigInt(d) < low)) low = BigInt(d);
+  }
+  return low?.toString();
+}
+
 interface BatchDeps<V> {
   topology: Topology<V>;
   serde: AvroSerde<V>;
   tasks: PartitionTasks<V>;
+  sinks: Map<string, Sink>;
   metrics: ReturnType<typeof createMetrics>;
 }
 
@@ -163,8 +182,8 @@ interface BatchDeps<V> {
  * decode → pipeline → every sink durable, dead letters and changelogs written → commit. A failure
  * of a dependency throws before the commit, so the client fetches the batch again.
  */
-function makeBatchProcessor<V>({ topology, serde, tasks, metrics }: BatchDeps<V>) {
-  return async (batch: RawBatch, commit: () => Promise<void>) => {
+function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics }: BatchDeps<V>) {
+  return async (batch: RawBatch, commit: (offset?: string) => Promise<void>) => {
     const { topic, partition } = batch;
     const dead: OutgoingRecord[] = [];
 
@@ -184,7 +203,7 @@ function makeBatchProcessor<V>({ topology, serde, tasks, metrics }: BatchDeps<V>
     await tasks.process(partition, inputs, batch.records, dead, nextOffset);
 
     const endTimer = metrics.commitSeconds.startTimer();
-    await commit();
+    await commit(lowestDurable(sinks.values(), { topic, partition }, nextOffset));
     endTimer();
     metrics.recordsIn.inc({ partition: String(partition) }, batch.records.length);
     metrics.batchSize.observe(batch.records.length);

@@ -48,16 +48,17 @@ export class PartitionTasks<V> {
     this.stores = storesOf(deps.topology);
   }
 
-  /** After a rebalance: drops the tasks of revoked partitions and starts restoring the new ones. */
-  assign(partitions: readonly number[]): void {
-    for (const p of [...this.tasks.keys()]) {
-      if (partitions.includes(p)) continue;
+  /** After a rebalance: drops the tasks of revoked partitions (returned) and starts restoring the new ones. */
+  assign(partitions: readonly number[]): number[] {
+    const revoked = [...this.tasks.keys()].filter((p) => !partitions.includes(p));
+    for (const p of revoked) {
       void this.tasks.get(p)!.then((t) => t.close(), () => undefined);
       this.tasks.delete(p);
       this.positions.delete(p);
     }
     const fresh = partitions.filter((p) => !this.tasks.has(p));
     if (fresh.length > 0) this.start(fresh);
+    return revoked;
   }
 
   /** Runs a batch of decoded records; `raw` holds the batch as fetched (for dead letters). */
@@ -77,7 +78,7 @@ export class PartitionTasks<V> {
       const task = this.tasks.get(partition);
       if (position === undefined || !task) return; // revoked meanwhile
       const t = await task;
-      await this.deliver(t, partition, t.tick(now), [], position, []);
+      await this.deliver(t, partition, t.tick(now), [], position, undefined);
     })));
   }
 
@@ -126,19 +127,21 @@ export class PartitionTasks<V> {
     return run;
   }
 
-  private async deliver(task: Task<V>, partition: number, result: TaskOutput, dead: OutgoingRecord[], nextOffset: string, raw: readonly RawRecord[]): Promise<void> {
+  private async deliver(task: Task<V>, partition: number, result: TaskOutput, dead: OutgoingRecord[], nextOffset: string, raw: readonly RawRecord[] | undefined): Promise<void> {
+    const fromBatch = raw !== undefined;
     const { topology, kafka, sinks, metrics } = this.deps;
     const origin = { topology: topology.name, topic: topology.source.topic, partition };
     const count = (reason: string) => metrics.deadLetters.inc({ reason });
     if (result.deadLetters.length > 0) {
-      const byOffset = new Map(raw.map((r) => [r.offset, r]));
+      const byOffset = new Map((raw ?? []).map((r) => [r.offset, r]));
       for (const d of result.deadLetters) {
         dead.push(deadLetter(byOffset.get(d.record.offset) ?? asRaw(d), { ...origin, offset: d.record.offset }, d.reason, d.error));
         count(d.reason);
       }
     }
 
-    const bySink = new Map<string, OutRecord[]>();
+    // Buffering sinks hear of every batch, so that they know how far the partition was read.
+    const bySink = new Map<string, OutRecord[]>(fromBatch ? [...sinks].filter(([, s]) => s.durable).map(([name]) => [name, []]) : []);
     for (const out of result.outputs) {
       if (!sinks.has(out.to)) throw new SluiceError(`pipeline of ${topology.name} emitted to "${out.to}", which is not one of its sinks: ${[...sinks.keys()].join(', ')}`);
       const list = bySink.get(out.to);

@@ -21,5 +21,7 @@ export function createS3Client(s: S3Settings, maxAttempts = 3): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts,
+    // A store that stops answering fails the request (then it is retried) instead of hanging it.
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
   });
 }

@@ -2,15 +2,9 @@
 // every test run has its own.
 import { map } from 'rxjs';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type InRecord } from '../../index.ts';
+import type { Reading } from '../../../topologies/reading.ts';
 
-export interface Reading {
-  device_id: string;
-  sensor_type: string;
-  value: number;
-  unit: string;
-  time: number;
-  ingest_time: number;
-}
+export type { Reading };
 
 const id = process.env.SLUICE_TEST_ID ?? 'runtime-test';
 /** Several windowed-count runs (each its own group, changelog and output) can read one input. */

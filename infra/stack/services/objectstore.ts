@@ -10,7 +10,21 @@ import { fetchArtifact } from '../maven.ts';
 import { startDetached, stopStarted } from '../proc.ts';
 import { findJava } from '../java.ts';
 
-const jar = join(dist, `s3proxy-${versions.s3proxy}-jar-with-dependencies.jar`);
+/** The S3Proxy jar the stack fetches; tests start private instances of it too. */
+export const s3proxyJar = join(dist, `s3proxy-${versions.s3proxy}-jar-with-dependencies.jar`);
+const jar = s3proxyJar;
+
+/** S3Proxy's properties for a filesystem-backed store on `port`. */
+export function s3proxyProperties(port: number, identity: string, credential: string, basedir: string): string {
+  return [
+    `s3proxy.endpoint=http://127.0.0.1:${port}`,
+    's3proxy.authorization=aws-v2-or-v4',
+    `s3proxy.identity=${identity}`,
+    `s3proxy.credential=${credential}`,
+    'jclouds.provider=filesystem',
+    `jclouds.filesystem.basedir=${basedir}`,
+  ].join('\n');
+}
 
 function client(): S3Client {
   return createS3Client(loadConfig(connectionSchema, stackEnv()), 1);
@@ -38,15 +52,7 @@ export const objectstore: Service = {
     const dir = join(data, 's3proxy');
     mkdirSync(join(dir, 'blobs'), { recursive: true });
     const conf = join(dir, 's3proxy.conf');
-    const lines = [
-      `s3proxy.endpoint=http://127.0.0.1:${ports.s3}`,
-      's3proxy.authorization=aws-v2-or-v4',
-      `s3proxy.identity=${stackEnv().S3_ACCESS_KEY_ID}`,
-      `s3proxy.credential=${s3Secret()}`,
-      'jclouds.provider=filesystem',
-      `jclouds.filesystem.basedir=${join(dir, 'blobs')}`,
-    ];
-    writeFileSync(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
+    writeFileSync(conf, `${s3proxyProperties(ports.s3, stackEnv().S3_ACCESS_KEY_ID!, s3Secret(), join(dir, 'blobs'))}\n`, { mode: 0o600 });
     const java = findJava(17);
     if (!java) throw new Error('S3Proxy needs Java 17 or newer: install openjdk-17-jre-headless');
     return startDetached('objectstore', java, ['-Xmx256m', '-jar', jar, '--properties', conf]);

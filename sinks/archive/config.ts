@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { SinkFactory } from '../../core/sink.ts';
+import { connectionSchema, loadConfig } from '../../core/config.ts';
+import { createS3Client } from '../s3/client.ts';
+import { folderDestination, s3Destination, type Destination } from './destination.ts';
+import { parquetFormat, type FileFormat } from './format.ts';
+import { createArchiveSink } from './sink.ts';
+
+const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+const MiB = 1024 * 1024;
+
+/** The archive's settings, from the environment (names in the README's "Parquet archive"). */
+export const archiveSchema = connectionSchema.pick({
+  S3_ENDPOINT: true, S3_REGION: true, S3_FORCE_PATH_STYLE: true, S3_ACCESS_KEY_ID: true, S3_SECRET_ACCESS_KEY: true,
+}).extend({
+  /** Required unless ARCHIVE_DIR is set. */
+  S3_BUCKET: z.string().min(3).optional(),
+  /** A local folder to archive to instead of S3. */
+  ARCHIVE_DIR: z.string().min(1).optional(),
+  ARCHIVE_PREFIX: z.string().regex(/^[\w.=-]+(\/[\w.=-]+)*$/, 'expected path segments of letters, digits, _ . = -').default('sensor_readings'),
+  ARCHIVE_COMPRESSION: z.enum(['GZIP', 'SNAPPY']).default('GZIP'),
+  /** The Parquet writer: parquetjs-lite, or hyparquet-writer (about 4× faster, see bench/archiver.ts). */
+  ARCHIVE_WRITER: z.enum(['parquetjs-lite', 'hyparquet-writer']).default('parquetjs-lite'),
+  /** Rows per Parquet row group (readers skip by row group; at least 50,000). */
+  ARCHIVE_ROW_GROUP_ROWS: int(50_000, 10_000_000, 100_000),
+  /** Cap on the rows of one file: with one open file per partition this bounds memory. */
+  ARCHIVE_MAX_ROWS: int(1, 10_000_000, 500_000),
+  /** Cap on the estimated (unencoded) bytes of one file. */
+  ARCHIVE_MAX_BYTES: int(1024, 4096 * MiB, 256 * MiB),
+  /** A file with no new row for this long is closed and uploaded, in ms. */
+  ARCHIVE_IDLE_MS: int(100, 86_400_000, 60_000),
+  /** Longest wait between attempts at a failed upload (the wait doubles from 500 ms), in ms. */
+  ARCHIVE_RETRY_MAX_MS: int(100, 600_000, 30_000),
+  /** Files of this size or more go up as multipart uploads, in parts of this size (S3: at least 5 MiB). */
+  ARCHIVE_PART_BYTES: int(5 * MiB, 1024 * MiB, 16 * MiB),
+}).refine((c) => c.S3_BUCKET !== undefined || c.ARCHIVE_DIR !== undefined, { path: ['S3_BUCKET or ARCHIVE_DIR'], message: 'set S3_BUCKET, or ARCHIVE_DIR for a local folder' });
+export type ArchiveConfig = z.output<typeof archiveSchema>;
+
+export function destinationOf(c: ArchiveConfig): Destination {
+  if (c.ARCHIVE_DIR) return folderDestination(c.ARCHIVE_DIR);
+  return s3Destination(createS3Client(c), c.S3_BUCKET!, c.ARCHIVE_PART_BYTES);
+}
+
+export async function formatOf(c: ArchiveConfig): Promise<FileFormat> {
+  const opts = { compression: c.ARCHIVE_COMPRESSION, rowGroupSize: c.ARCHIVE_ROW_GROUP_ROWS };
+  // hyparquet-writer is an ES module only: loaded when chosen, so that jest never meets it.
+  return c.ARCHIVE_WRITER === 'hyparquet-writer' ? (await import('./hyparquetFormat.ts')).hyparquetFormat(opts) : parquetFormat(opts);
+}
+
+/** The archive sink, configured from the environment when the topology starts. */
+export function archiveSink(env: Record<string, string | undefined> = process.env): SinkFactory {
+  return async (ctx) => {
+    const c = loadConfig(archiveSchema, env);
+    return createArchiveSink({
+      destination: destinationOf(c),
+      format: await formatOf(c),
+      prefix: c.ARCHIVE_PREFIX,
+      maxRows: c.ARCHIVE_MAX_ROWS,
+      maxBytes: c.ARCHIVE_MAX_BYTES,
+      idleMs: c.ARCHIVE_IDLE_MS,
+      maxRetryMs: c.ARCHIVE_RETRY_MAX_MS,
+    }, ctx);
+  };
+}

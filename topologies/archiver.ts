@@ -1,0 +1,19 @@
+import { map } from 'rxjs';
+import { defineTopology, type InRecord, type Topology } from '../core/index.ts';
+import { archiveSink } from '../sinks/archive/config.ts';
+import type { Reading } from '../sinks/archive/format.ts';
+
+/** An archiver of `topic` (sensor readings) under consumer group `name`; the sink reads ARCHIVE_* and S3_*. */
+export function archiverTopology(opts: { name: string; topic: string }): Topology<Reading> {
+  return defineTopology<Reading>({
+    name: opts.name,
+    description: `archives ${opts.topic} as Parquet files in S3 (or a folder), by event-time hour`,
+    source: { topic: opts.topic, schema: 'sensor-readings' },
+    // The sink names files after offset ranges: it gets the whole source record.
+    pipeline: map((r: InRecord<Reading>) => ({ to: 'archive', key: r.key, value: r })),
+    sinks: { archive: archiveSink() },
+  });
+}
+
+/** See the README's "Parquet archive". */
+export const archiver = archiverTopology({ name: 'archiver', topic: 'sensor-readings' });
