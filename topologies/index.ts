@@ -1,8 +1,8 @@
 import type { Topology } from '../core/index.ts';
+import { timescaleSinkTopology } from './timescale-sink.ts';
 
 /**
  * The topologies `bin/run-topology` knows, in an explicit list. Add yours here.
- * (The shipped ones, ingest, timescale-sink, alerting, hourly-aggregates and archiver, arrive with
- * their issues.)
+ * (ingest, alerting, hourly-aggregates and archiver arrive with their issues.)
  */
-export const topologies: Topology<any>[] = [];
+export const topologies: Topology<any>[] = [timescaleSinkTopology()];

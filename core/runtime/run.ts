@@ -8,6 +8,7 @@ import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { SerdeError } from '../serde/errors.ts';
 import { DLQ_TOPIC, consumerGroup, valueSubject } from '../naming.ts';
 import { SluiceError } from '../errors.ts';
+import { faultPoint } from '../fault.ts';
 import { Task } from './task.ts';
 import { deadLetter } from './dlq.ts';
 import { createMetrics } from './metrics.ts';
@@ -86,7 +87,19 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
 
     const tasks = new Map<number, Task<V>>();
-    const processBatch = makeBatchProcessor({ topology, kafka, serde, sinks, metrics, tasks, log });
+    // Where each partition resumes when sinks keep their own offsets (the smallest they stored). Set
+    // synchronously on assignment and awaited by every batch: kafkajs fetches from the committed offset
+    // before the seek lands, and records below the stored offset must not be written twice.
+    const resumeAt = new Map<number, Promise<bigint | undefined>>();
+    const storedOffset = async (partition: number) => {
+      let min: bigint | undefined;
+      for (const sink of sinks.values()) {
+        const o = await sink.resumeOffset?.({ topic: topology.source.topic, partition });
+        if (o !== undefined && (min === undefined || BigInt(o) < min)) min = BigInt(o);
+      }
+      return min;
+    };
+    const processBatch = makeBatchProcessor({ topology, kafka, serde, sinks, metrics, tasks, resumeAt, log });
 
     consumer = await kafka.consume({
       groupId: consumerGroup(topology.name),
@@ -107,13 +120,15 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
           task.close();
           tasks.delete(p);
         }
+        for (const p of assigned) resumeAt.set(p, storedOffset(p));
         log.info({ partitions: assigned }, 'partitions assigned');
-        for (const sink of sinks.values()) {
-          if (!sink.resumeOffset) continue;
+        try {
           for (const p of assigned) {
-            const offset = await sink.resumeOffset({ topic: topology.source.topic, partition: p });
-            if (offset !== undefined) consumer?.seek(p, offset);
+            const offset = await resumeAt.get(p);
+            if (offset !== undefined) consumer?.seek(p, offset.toString());
           }
+        } catch (err) {
+          fail(new SluiceError(`cannot read the offsets a sink stored: ${(err as Error).message}`, { cause: err }));
         }
       },
       onCrash: (err) => fail(new SluiceError(`the consumer stopped: ${err.message}`, { cause: err })),
@@ -138,6 +153,7 @@ interface BatchDeps<V> {
   sinks: Map<string, Sink>;
   metrics: ReturnType<typeof createMetrics>;
   tasks: Map<number, Task<V>>;
+  resumeAt: Map<number, Promise<bigint | undefined>>;
   log: Logger;
 }
 
@@ -145,16 +161,19 @@ interface BatchDeps<V> {
  * decode → pipeline → every sink durable (and dead letters written) → commit. A failure of a
  * dependency throws before the commit, so the client fetches the batch again.
  */
-function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, log }: BatchDeps<V>) {
+function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, resumeAt, log }: BatchDeps<V>) {
   return async (batch: RawBatch, commit: () => Promise<void>) => {
     const { topic, partition } = batch;
+    const from = await resumeAt.get(partition);
+    const records = from === undefined ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
+    if (records.length === 0) return; // already durable in the sinks that keep offsets
     const origin = { topology: topology.name, topic, partition };
     const dead: OutgoingRecord[] = [];
     const deadReason = (reason: string) => metrics.deadLetters.inc({ reason });
 
-    await serde.prepare(batch.records.map((r) => r.value));
+    await serde.prepare(records.map((r) => r.value));
     const inputs: InRecord<V>[] = [];
-    for (const r of batch.records) {
+    for (const r of records) {
       try {
         const value = serde.decode(r.value);
         inputs.push({ topic, partition, offset: r.offset, key: r.key?.toString() ?? null, value, timestamp: r.timestamp, headers: r.headers });
@@ -187,6 +206,7 @@ function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, 
     }));
     if (dead.length > 0) await kafka.send([{ topic: DLQ_TOPIC, messages: dead }]);
 
+    faultPoint('runtime.before-commit');
     const endTimer = metrics.commitSeconds.startTimer();
     await commit();
     endTimer();
