@@ -112,10 +112,10 @@ export interface Instance {
   log: string;
 }
 
-/** Starts `bin/run-topology <name>` with the test topologies, output to a log file in /tmp. */
-export function startInstance(name: string, testId: string, label: string, extraEnv: Record<string, string> = {}): Instance {
+/** Starts `bin/run-topology <name>` with the test topologies (of `topologies`), output to a log file in /tmp. */
+export function startInstance(name: string, testId: string, label: string, extraEnv: Record<string, string> = {}, topologies = join(__dirname, 'topologies.ts')): Instance {
   const log = join(tmpdir(), `${testId}-${label}.log`);
-  const child = spawn(join(root, 'bin', 'run-topology'), [name, '--topologies', join(__dirname, 'topologies.ts')], {
+  const child = spawn(join(root, 'bin', 'run-topology'), [name, '--topologies', topologies], {
     env: { ...process.env, SLUICE_TEST_ID: testId, SLUICE_OPS_PORT: '0', SLUICE_LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
