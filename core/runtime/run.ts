@@ -34,6 +34,9 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${topology.name}`, log);
   let server: Server | undefined;
   let consumer: ConsumerHandle | undefined;
+  // The first assignment happens before kafka.consume() returns the handle a seek needs.
+  let consumerStarted: (c: ConsumerHandle) => void = () => undefined;
+  const started = new Promise<ConsumerHandle>((res) => (consumerStarted = res));
   const sinks = new Map<string, Sink>();
   let fail: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -125,7 +128,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         try {
           for (const p of assigned) {
             const offset = await resumeAt.get(p);
-            if (offset !== undefined) consumer?.seek(p, offset.toString());
+            if (offset !== undefined) await (await started).seek(p, offset.toString());
           }
         } catch (err) {
           fail(new SluiceError(`cannot read the offsets a sink stored: ${(err as Error).message}`, { cause: err }));
@@ -133,6 +136,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       },
       onCrash: (err) => fail(new SluiceError(`the consumer stopped: ${err.message}`, { cause: err })),
     });
+    consumerStarted(consumer);
     log.info({ topology: topology.name, source: topology.source.topic, sinks: [...sinks.keys()], opsPort }, 'started');
 
     return {
@@ -166,7 +170,7 @@ function makeBatchProcessor<V>({ topology, kafka, serde, sinks, metrics, tasks, 
     const { topic, partition } = batch;
     const from = await resumeAt.get(partition);
     const records = from === undefined ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
-    if (records.length === 0) return; // already durable in the sinks that keep offsets
+    if (records.length === 0) return commit(); // durable already, in the sinks that keep offsets
     const origin = { topology: topology.name, topic, partition };
     const dead: OutgoingRecord[] = [];
     const deadReason = (reason: string) => metrics.deadLetters.inc({ reason });

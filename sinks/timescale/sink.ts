@@ -140,7 +140,9 @@ export class TimescaleSink implements Sink {
       const at = stored.rows[0]?.o as string | undefined;
       if (at !== undefined && BigInt(at) >= BigInt(source.nextOffset)) {
         await c.query('ROLLBACK');
-        return []; // written before (a batch fetched again after a restart)
+        c.release();
+        this.log.info({ topic: source.topic, partition: source.partition, stored: at, nextOffset: source.nextOffset }, `${this.table.name}: batch stored before, skipped`);
+        return [];
       }
       if (rows.length > 0) await this.load(c, rows, false, rejected);
       await c.query(
