@@ -16,6 +16,7 @@ import { quote, validateTable, type TableSpec } from './table.ts';
 
 interface Row {
   row: string;
+  key: string;
   item: OutRecord;
 }
 type Rejected = { record: OutRecord; reason: string; error: Error };
@@ -95,15 +96,14 @@ export class TimescaleSink implements Sink {
     const rows: Row[] = [];
     for (const item of records) {
       try {
-        rows.push({ row: encodeRow(this.table, item.value), item });
+        rows.push({ ...encodeRow(this.table, item.value), item });
       } catch (err) {
         if (!(err instanceof RowError)) throw err;
         reject(item, 'invalid', err);
       }
     }
-    const unique = dedupe(this.table, rows);
     // Rejections are reported only once their transaction committed: a retried attempt would repeat them.
-    const rejected = await this.retrying(`write ${this.table.name}`, () => this.transaction(unique, source));
+    const rejected = await this.retrying(`write ${this.table.name}`, () => this.transaction(rows, source));
     for (const r of rejected) reject(r.record, r.reason, r.error);
   }
 
@@ -161,7 +161,8 @@ export class TimescaleSink implements Sink {
 
   /**
    * COPY `rows` under a savepoint. A duplicate key (when the table has a conflict key) retries them
-   * through a staged upsert; a row error splits them in halves until the bad rows stand alone.
+   * through a staged upsert: plain COPY speed until a redelivered row shows up. A row error splits
+   * them in halves until the bad rows stand alone.
    */
   private async load(c: pg.PoolClient, rows: Row[], staged: boolean, rejected: Rejected[]): Promise<void> {
     await c.query('SAVEPOINT sluice_load');
@@ -200,7 +201,8 @@ export class TimescaleSink implements Sink {
     const { conflict, name } = this.table;
     await c.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (LIKE ${quote(name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     await c.query(`TRUNCATE ${this.stage}`);
-    await this.copy(c, this.stage, rows);
+    // DO UPDATE refuses to touch a row twice in one statement; DO NOTHING skips repeats by itself.
+    await this.copy(c, this.stage, conflict!.action === 'update' ? dedupe(this.table, rows) : rows);
     const key = conflict!.key.map(quote).join(', ');
     const rest = this.table.columns.filter((col) => !conflict!.key.includes(col.name));
     const action = conflict!.action === 'nothing' || rest.length === 0
