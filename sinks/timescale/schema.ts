@@ -125,6 +125,12 @@ export async function ensureSchema(c: pg.ClientBase, o: Omit<SchemaOptions, 'tim
     if (r.rows[0].ok) return [];
   }
   const sql = schemaSql({ ...o, timescale: await timescaleAvailable(c) });
-  for (const statement of sql) await c.query(statement);
+  // Instances starting together on an empty database would race on CREATE … IF NOT EXISTS.
+  await c.query("SELECT pg_advisory_lock(hashtext('sluice.timescale.schema'))");
+  try {
+    for (const statement of sql) await c.query(statement);
+  } finally {
+    await c.query("SELECT pg_advisory_unlock(hashtext('sluice.timescale.schema'))");
+  }
   return sql;
 }
