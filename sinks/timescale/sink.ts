@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
-import type { Sink, SinkFactory, SourcePartition } from '../../core/sink.ts';
+import type { Reject, Sink, SinkFactory, SourcePartition } from '../../core/sink.ts';
 import type { OutRecord } from '../../core/topology.ts';
 import { SluiceError } from '../../core/errors.ts';
 import { loadConfig } from '../../core/config.ts';
@@ -92,19 +92,21 @@ export class TimescaleSink implements Sink {
     });
   }
 
-  async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: (r: OutRecord, reason: string, e: Error) => void): Promise<void> {
+  async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void> {
     const rows: Row[] = [];
+    const invalid: Rejected[] = [];
     for (const item of records) {
       try {
         rows.push({ ...encodeRow(this.table, item.value), item });
       } catch (err) {
         if (!(err instanceof RowError)) throw err;
-        reject(item, 'invalid', err);
+        invalid.push({ record: item, reason: 'invalid', error: err });
       }
     }
-    // Rejections are reported only once their transaction committed: a retried attempt would repeat them.
+    // Rejections are reported once their transaction committed (a retried attempt would repeat them),
+    // and not at all for a batch stored before.
     const rejected = await this.retrying(`write ${this.table.name}`, () => this.transaction(rows, source));
-    for (const r of rejected) reject(r.record, r.reason, r.error);
+    for (const r of rejected ? [...invalid, ...rejected] : []) reject(r.record, r.reason, r.error);
   }
 
   async close(): Promise<void> {
@@ -129,7 +131,8 @@ export class TimescaleSink implements Sink {
     }
   }
 
-  private async transaction(rows: Row[], source: SourcePartition & { nextOffset: string }): Promise<Rejected[]> {
+  /** One transaction: the rows and the next offset; undefined when the batch was stored before. */
+  private async transaction(rows: Row[], source: SourcePartition & { nextOffset: string }): Promise<Rejected[] | undefined> {
     const c = await this.pool.connect();
     const rejected: Rejected[] = [];
     try {
@@ -142,7 +145,7 @@ export class TimescaleSink implements Sink {
         await c.query('ROLLBACK');
         c.release();
         this.log.info({ topic: source.topic, partition: source.partition, stored: at, nextOffset: source.nextOffset }, `${this.table.name}: batch stored before, skipped`);
-        return [];
+        return undefined;
       }
       if (rows.length > 0) await this.load(c, rows, false, rejected);
       await c.query(
