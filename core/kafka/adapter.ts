@@ -71,8 +71,11 @@ export interface ConsumeOptions {
 }
 
 export interface ConsumerHandle {
-  /** Where `partition` resumes; used when a sink keeps its own offsets. */
-  seek(partition: number, offset: string): void;
+  /**
+   * Where `partition` resumes; used when a sink keeps its own offsets. Also commits it, so that the
+   * group's committed offsets (and lag tools) agree with what the sink has stored.
+   */
+  seek(partition: number, offset: string): Promise<void>;
   /** Commits `offset` (where `partition` resumes) outside a batch, e.g. after a sink's timed flush. */
   commit(partition: number, offset: string): Promise<void>;
   /** Stops fetching, lets the batch in progress finish, leaves the group. */
@@ -224,7 +227,10 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         },
       });
       return {
-        seek: (partition, offset) => consumer.seek({ topic: opts.topic, partition, offset }),
+        async seek(partition, offset) {
+          consumer.seek({ topic: opts.topic, partition, offset });
+          await consumer.commitOffsets([{ topic: opts.topic, partition, offset }]);
+        },
         commit: (partition, offset) => consumer.commitOffsets([{ topic: opts.topic, partition, offset }]),
         async stop() {
           await consumer.disconnect(); // kafkajs: stops fetching, waits for the running batch, leaves the group

@@ -8,6 +8,7 @@ import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { SerdeError } from '../serde/errors.ts';
 import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../naming.ts';
 import { SluiceError } from '../errors.ts';
+import { faultPoint } from '../fault.ts';
 import { PartitionTasks } from './tasks.ts';
 import { deadLetter } from './dlq.ts';
 import { createMetrics } from './metrics.ts';
@@ -35,6 +36,9 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   let consumer: ConsumerHandle | undefined;
   let tasks: PartitionTasks<V> | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  // The first assignment happens before kafka.consume() returns the handle a seek needs.
+  let consumerStarted: (c: ConsumerHandle) => void = () => undefined;
+  const started = new Promise<ConsumerHandle>((res) => (consumerStarted = res));
   const sinks = new Map<string, Sink>();
   let fail: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -106,8 +110,20 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const address = server.address();
     const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
 
+    // Where each partition resumes when sinks keep their own offsets (the smallest they stored). Set
+    // synchronously on assignment and awaited by every batch: kafkajs fetches from the committed offset
+    // before the seek lands, and records below the stored offset must not be written twice.
+    const resumeAt = new Map<number, Promise<bigint | undefined>>();
+    const storedOffset = async (partition: number) => {
+      let min: bigint | undefined;
+      for (const sink of sinks.values()) {
+        const o = await sink.resumeOffset?.({ topic: topology.source.topic, partition });
+        if (o !== undefined && (min === undefined || BigInt(o) < min)) min = BigInt(o);
+      }
+      return min;
+    };
     const running = tasks;
-    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics });
+    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics, resumeAt });
     let ticking = false;
     ticker = setInterval(() => {
       if (ticking) return;
@@ -136,17 +152,20 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         for (const p of running.assign(assigned)) {
           for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
         }
+        for (const p of assigned) resumeAt.set(p, storedOffset(p));
         log.info({ partitions: assigned }, 'partitions assigned');
-        for (const sink of sinks.values()) {
-          if (!sink.resumeOffset) continue;
+        try {
           for (const p of assigned) {
-            const offset = await sink.resumeOffset({ topic: topology.source.topic, partition: p });
-            if (offset !== undefined) consumer?.seek(p, offset);
+            const offset = await resumeAt.get(p);
+            if (offset !== undefined) await (await started).seek(p, offset.toString());
           }
+        } catch (err) {
+          fail(new SluiceError(`cannot read the offsets a sink stored: ${(err as Error).message}`, { cause: err }));
         }
       },
       onCrash: (err) => fail(new SluiceError(`the consumer stopped: ${err.message}`, { cause: err })),
     });
+    consumerStarted(consumer);
     log.info({ topology: topology.name, source: topology.source.topic, sinks: [...sinks.keys()], opsPort }, 'started');
 
     return {
@@ -176,20 +195,24 @@ interface BatchDeps<V> {
   tasks: PartitionTasks<V>;
   sinks: Map<string, Sink>;
   metrics: ReturnType<typeof createMetrics>;
+  resumeAt: Map<number, Promise<bigint | undefined>>;
 }
 
 /**
  * decode → pipeline → every sink durable, dead letters and changelogs written → commit. A failure
  * of a dependency throws before the commit, so the client fetches the batch again.
  */
-function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics }: BatchDeps<V>) {
+function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeAt }: BatchDeps<V>) {
   return async (batch: RawBatch, commit: (offset?: string) => Promise<void>) => {
     const { topic, partition } = batch;
+    const from = await resumeAt.get(partition);
+    const records = from === undefined ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
+    if (records.length === 0) return commit(); // durable already, in the sinks that keep offsets
     const dead: OutgoingRecord[] = [];
 
-    await serde.prepare(batch.records.map((r) => r.value));
+    await serde.prepare(records.map((r) => r.value));
     const inputs: InRecord<V>[] = [];
-    for (const r of batch.records) {
+    for (const r of records) {
       try {
         const value = serde.decode(r.value);
         inputs.push({ topic, partition, offset: r.offset, key: r.key?.toString() ?? null, value, timestamp: r.timestamp, eventTime: r.timestamp, headers: r.headers });
@@ -202,6 +225,7 @@ function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics }: Batch
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
     await tasks.process(partition, inputs, batch.records, dead, nextOffset);
 
+    faultPoint('runtime.before-commit');
     const endTimer = metrics.commitSeconds.startTimer();
     await commit(lowestDurable(sinks.values(), { topic, partition }, nextOffset));
     endTimer();

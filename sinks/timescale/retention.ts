@@ -1,0 +1,69 @@
+import { ListObjectsV2Command, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { z } from 'zod';
+
+const HOUR = 3_600_000;
+
+/** What the archiver writes per closed Parquet file, at `<prefix>/_manifests/partition=<p>/<start>-<end>.json`. */
+export const manifestSchema = z.object({
+  key: z.string(),
+  partition: z.number().int().min(0),
+  startOffset: z.string().regex(/^\d+$/),
+  endOffset: z.string().regex(/^\d+$/),
+  rows: z.number().int().min(0),
+  minTime: z.iso.datetime({ offset: true }),
+  maxTime: z.iso.datetime({ offset: true }),
+  hours: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}$/)),
+});
+export type Manifest = z.output<typeof manifestSchema>;
+
+const hourKey = (t: Date) => t.toISOString().slice(0, 13);
+
+/**
+ * Hour H (its start, UTC) is confirmed archived when H is in some manifest's `hours` and every partition
+ * that has manifests has one whose maxTime is at or past the end of H (that partition's archive moved past H).
+ */
+export function archivedHours(manifests: readonly Manifest[]): (hour: Date) => boolean {
+  const hours = new Set(manifests.flatMap((m) => m.hours));
+  const reached = new Map<number, number>();
+  for (const m of manifests) reached.set(m.partition, Math.max(reached.get(m.partition) ?? -Infinity, Date.parse(m.maxTime)));
+  return (hour) => hours.has(hourKey(hour)) && [...reached.values()].every((t) => t >= hour.getTime() + HOUR);
+}
+
+/** Every manifest under `<prefix>/_manifests/`; a manifest that does not parse is an error naming its key. */
+export async function readManifests(s3: S3Client, bucket: string, prefix: string): Promise<Manifest[]> {
+  const out: Manifest[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/_manifests/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      if (!o.Key?.endsWith('.json')) continue;
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }))).Body!.transformToString();
+      const parsed = manifestSchema.safeParse(JSON.parse(body));
+      if (!parsed.success) throw new Error(`manifest s3://${bucket}/${o.Key} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      out.push(parsed.data);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+export interface HourPlan {
+  hour: Date;
+  rows: number;
+  delete: boolean;
+}
+
+/** Whole UTC hours of sensor_data that end at or before `cutoff`, with their row counts and verdicts. */
+export async function planRetention(c: pg.ClientBase, cutoff: Date, archived: (hour: Date) => boolean): Promise<HourPlan[]> {
+  const r = await c.query(
+    "SELECT date_trunc('hour', time, 'UTC') AS hour, count(*)::int AS n FROM sensor_data WHERE time < date_trunc('hour', $1::timestamptz, 'UTC') GROUP BY 1 ORDER BY 1",
+    [cutoff],
+  );
+  return r.rows.map((row: { hour: Date; n: number }) => ({ hour: row.hour, rows: row.n, delete: archived(row.hour) }));
+}
+
+export async function deleteHour(c: pg.ClientBase, hour: Date): Promise<number> {
+  const r = await c.query('DELETE FROM sensor_data WHERE time >= $1 AND time < $2', [hour, new Date(hour.getTime() + HOUR)]);
+  return r.rowCount ?? 0;
+}

@@ -1,0 +1,69 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { loadConfig } from '../../core/config.ts';
+import { createS3Client } from '../s3/client.ts';
+import { archivedHours, deleteHour, planRetention, readManifests } from './retention.ts';
+
+const retentionEnv = z.object({
+  TIMESCALE_URL: z.url(),
+  ARCHIVE_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  ARCHIVE_PREFIX: z.string().regex(/^[A-Za-z0-9._\-/]+$/).default('sensor_readings'),
+  S3_BUCKET: z.string().min(3),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+});
+
+export const usage = `usage: bin/retention [--execute] [--force]
+
+Deletes rows of sensor_data older than ARCHIVE_DAYS (default 30), one UTC hour at a time, for the hours
+the archiver has confirmed archived (manifests under s3://$S3_BUCKET/$ARCHIVE_PREFIX/_manifests/,
+ARCHIVE_PREFIX default sensor_readings). Dry run unless --execute; prints each hour and its verdict.
+
+  --execute  delete (default: only print what would be deleted)
+  --force    delete old hours even when they are not confirmed archived (or no manifest exists)`;
+
+/** `bin/retention`: returns the exit code; `out` receives the report lines. */
+export async function retentionCommand(args: { execute: boolean; force: boolean; help?: boolean }, env = process.env, out = console.log): Promise<number> {
+  if (args.help) {
+    out(usage);
+    return 0;
+  }
+  let cfg;
+  try {
+    cfg = loadConfig(retentionEnv, env);
+  } catch (err) {
+    console.error(`bin/retention: ${(err as Error).message}`);
+    return 2;
+  }
+  const manifests = await readManifests(createS3Client(cfg), cfg.S3_BUCKET, cfg.ARCHIVE_PREFIX);
+  if (manifests.length === 0 && !args.force) {
+    out(`refusing: no archive manifests under s3://${cfg.S3_BUCKET}/${cfg.ARCHIVE_PREFIX}/_manifests/, so no hour is confirmed archived. Is the archiver running? (--force deletes anyway)`);
+    return 2;
+  }
+  const archived = args.force ? () => true : archivedHours(manifests);
+  const cutoff = new Date(Date.now() - cfg.ARCHIVE_DAYS * 86_400_000);
+  const client = new pg.Client({ connectionString: cfg.TIMESCALE_URL });
+  await client.connect();
+  try {
+    const plan = await planRetention(client, cutoff, archived);
+    let rows = 0;
+    for (const h of plan) {
+      const hour = `${h.hour.toISOString().slice(0, 13)}:00Z`;
+      if (!h.delete) {
+        out(`${hour}  ${h.rows} rows  keep: not confirmed archived`);
+        continue;
+      }
+      const n = args.execute ? await deleteHour(client, h.hour) : h.rows;
+      rows += n;
+      out(`${hour}  ${n} rows  ${args.execute ? 'deleted' : 'would delete'}`);
+    }
+    const kept = plan.filter((h) => !h.delete).length;
+    out(`${args.execute ? 'deleted' : 'would delete'} ${rows} rows in ${plan.length - kept} hours older than ${cutoff.toISOString()} (ARCHIVE_DAYS=${cfg.ARCHIVE_DAYS}); kept ${kept} hours not confirmed archived${args.execute ? '' : '; dry run, --execute deletes'}`);
+    return 0;
+  } finally {
+    await client.end();
+  }
+}

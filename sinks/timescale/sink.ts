@@ -1,0 +1,216 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Logger } from 'pino';
+import type { Reject, Sink, SinkFactory, SourcePartition } from '../../core/sink.ts';
+import type { OutRecord } from '../../core/topology.ts';
+import { SluiceError } from '../../core/errors.ts';
+import { loadConfig } from '../../core/config.ts';
+import { faultPoint } from '../../core/fault.ts';
+import { timescaleSchema, type TimescaleConfig } from './config.ts';
+import { RowError, chunk, dedupe, encodeRow } from './encode.ts';
+import { OFFSETS_TABLE, ensureSchema } from './schema.ts';
+import { quote, validateTable, type TableSpec } from './table.ts';
+
+interface Row {
+  row: string;
+  key: string;
+  item: OutRecord;
+}
+type Rejected = { record: OutRecord; reason: string; error: Error };
+
+/** SQLSTATE classes of errors caused by the rows themselves: data exceptions, constraints, limits. */
+const rowErrorClass = /^(21|22|23|54)/;
+/** Errors that retrying will not fix (bad SQL, missing table, missing privilege, bad password). */
+const fatalClass = /^(0A|28|3D|42)/;
+const sqlState = (err: unknown) => String((err as { code?: unknown }).code ?? '');
+
+/**
+ * Loads records into `table` with COPY and stores the source partition's next offset in the same
+ * transaction (exactly-once with `resumeOffset`). Rows the database refuses are isolated by bisection
+ * and rejected (→ sluice.dlq); the rest of the batch is written. A database outage is retried with
+ * backoff until it ends, which pauses the partition. Settings come from the environment (TIMESCALE_URL…).
+ * @example timescaleSink(sensorData)
+ */
+export function timescaleSink(tableSpec: TableSpec, env: Record<string, string | undefined> = process.env): SinkFactory {
+  const table = validateTable(tableSpec);
+  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.topology, ctx.log);
+}
+
+export class TimescaleSink implements Sink {
+  private readonly table: TableSpec;
+  private readonly cfg: TimescaleConfig;
+  private readonly group: string;
+  private readonly log: Logger;
+  private readonly pool: pg.Pool;
+  private closed = false;
+  private schemaReady = false;
+  private readonly columns: string;
+  private readonly stage: string;
+
+  /** `group` is the topology (its consumer group): offsets are kept per group, table, topic and partition. */
+  constructor(table: TableSpec, cfg: TimescaleConfig, group: string, log: Logger) {
+    this.table = table;
+    this.cfg = cfg;
+    this.group = group;
+    this.log = log;
+    this.pool = new pg.Pool({ connectionString: cfg.TIMESCALE_URL, max: cfg.TIMESCALE_POOL_SIZE, connectionTimeoutMillis: 5000 });
+    // An idle connection the server dropped: the next checkout gets a new one.
+    this.pool.on('error', (err) => log.warn({ err: { message: err.message } }, `${table.name}: idle database connection lost`));
+    this.columns = table.columns.map((c) => quote(c.name)).join(', ');
+    this.stage = quote(`sluice_stage_${table.name}`);
+  }
+
+  async check(): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      if (!this.schemaReady && this.cfg.TIMESCALE_SCHEMA === 'auto') {
+        await ensureSchema(c, { archiveDays: this.cfg.ARCHIVE_DAYS, archiving: this.cfg.S3_BUCKET !== undefined });
+      }
+      this.schemaReady = true;
+      await c.query(`SELECT 1 FROM ${quote(this.table.name)} LIMIT 0`);
+    } catch (err) {
+      throw new SluiceError(`database for ${this.table.name}: ${(err as Error).message}`, { retriable: true, cause: err });
+    } finally {
+      c.release();
+    }
+  }
+
+  topics(): string[] {
+    return [];
+  }
+
+  async resumeOffset(source: SourcePartition): Promise<string | undefined> {
+    return this.retrying(`read offsets of ${source.topic}/${source.partition}`, async () => {
+      const r = await this.pool.query(
+        `SELECT next_offset::text AS o FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 AND target_table = $2 AND topic = $3 AND partition = $4`,
+        [this.group, this.table.name, source.topic, source.partition],
+      );
+      return r.rows[0]?.o as string | undefined;
+    });
+  }
+
+  async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void> {
+    const rows: Row[] = [];
+    const invalid: Rejected[] = [];
+    for (const item of records) {
+      try {
+        rows.push({ ...encodeRow(this.table, item.value), item });
+      } catch (err) {
+        if (!(err instanceof RowError)) throw err;
+        invalid.push({ record: item, reason: 'invalid', error: err });
+      }
+    }
+    // Rejections are reported once their transaction committed (a retried attempt would repeat them),
+    // and not at all for a batch stored before.
+    const rejected = await this.retrying(`write ${this.table.name}`, () => this.transaction(rows, source));
+    for (const r of rejected ? [...invalid, ...rejected] : []) reject(r.record, r.reason, r.error);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Runs `fn` until it succeeds, with backoff on errors a retry can fix; the partition waits meanwhile. */
+  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (fatalClass.test(sqlState(err))) {
+          throw new SluiceError(`cannot ${what}: ${(err as Error).message}`, { cause: err, context: { component: 'timescale' } });
+        }
+        if (this.closed) throw err;
+        const delay = Math.min(5000, 100 * 2 ** attempt);
+        this.log.warn({ err: { message: (err as Error).message, code: sqlState(err) }, attempt, retryInMs: delay }, `cannot ${what}: retrying`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** One transaction: the rows and the next offset; undefined when the batch was stored before. */
+  private async transaction(rows: Row[], source: SourcePartition & { nextOffset: string }): Promise<Rejected[] | undefined> {
+    const c = await this.pool.connect();
+    const rejected: Rejected[] = [];
+    try {
+      await c.query('BEGIN');
+      const key = [this.group, this.table.name, source.topic, source.partition];
+      const stored = await c.query(
+        `SELECT next_offset::text AS o FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 AND target_table = $2 AND topic = $3 AND partition = $4 FOR UPDATE`, key);
+      const at = stored.rows[0]?.o as string | undefined;
+      if (at !== undefined && BigInt(at) >= BigInt(source.nextOffset)) {
+        await c.query('ROLLBACK');
+        c.release();
+        this.log.info({ topic: source.topic, partition: source.partition, stored: at, nextOffset: source.nextOffset }, `${this.table.name}: batch stored before, skipped`);
+        return undefined;
+      }
+      if (rows.length > 0) await this.load(c, rows, false, rejected);
+      await c.query(
+        `INSERT INTO ${OFFSETS_TABLE} (consumer_group, target_table, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (consumer_group, target_table, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
+        [...key, source.nextOffset]);
+      await c.query('COMMIT');
+      c.release();
+      return rejected;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      c.release(err as Error);
+      throw err;
+    }
+  }
+
+  /**
+   * COPY `rows` under a savepoint. A duplicate key (when the table has a conflict key) retries them
+   * through a staged upsert: plain COPY speed until a redelivered row shows up. A row error splits
+   * them in halves until the bad rows stand alone.
+   */
+  private async load(c: pg.PoolClient, rows: Row[], staged: boolean, rejected: Rejected[]): Promise<void> {
+    await c.query('SAVEPOINT sluice_load');
+    try {
+      if (staged) await this.upsert(c, rows);
+      else await this.copy(c, quote(this.table.name), rows);
+      await c.query('RELEASE SAVEPOINT sluice_load');
+      return;
+    } catch (err) {
+      const state = sqlState(err);
+      if (!rowErrorClass.test(state)) throw err;
+      await c.query('ROLLBACK TO SAVEPOINT sluice_load; RELEASE SAVEPOINT sluice_load');
+      if (state === '23505' && this.table.conflict && !staged) return this.load(c, rows, true, rejected);
+      if (rows.length === 1) {
+        rejected.push({ record: rows[0]!.item, reason: 'rejected', error: new Error(`${this.table.name}: ${(err as Error).message}`) });
+        return;
+      }
+    }
+    const half = rows.length >>> 1;
+    await this.load(c, rows.slice(0, half), staged, rejected);
+    await this.load(c, rows.slice(half), staged, rejected);
+  }
+
+  private async copy(c: pg.PoolClient, target: string, rows: Row[]): Promise<void> {
+    const chunks = chunk(rows.map((r) => r.row));
+    async function* feed() {
+      for (let i = 0; i < chunks.length; i++) {
+        yield chunks[i]!;
+        if (i === 0) faultPoint('timescale.copy'); // killed here, the COPY is half sent and never committed
+      }
+    }
+    await pipeline(Readable.from(feed()), c.query(copyFrom(`COPY ${target} (${this.columns}) FROM STDIN`)));
+  }
+
+  private async upsert(c: pg.PoolClient, rows: Row[]): Promise<void> {
+    const { conflict, name } = this.table;
+    await c.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (LIKE ${quote(name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await c.query(`TRUNCATE ${this.stage}`);
+    // DO UPDATE refuses to touch a row twice in one statement; DO NOTHING skips repeats by itself.
+    await this.copy(c, this.stage, conflict!.action === 'update' ? dedupe(this.table, rows) : rows);
+    const key = conflict!.key.map(quote).join(', ');
+    const rest = this.table.columns.filter((col) => !conflict!.key.includes(col.name));
+    const action = conflict!.action === 'nothing' || rest.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${rest.map((col) => `${quote(col.name)} = EXCLUDED.${quote(col.name)}`).join(', ')}`;
+    await c.query(`INSERT INTO ${quote(name)} (${this.columns}) SELECT ${this.columns} FROM ${this.stage} ON CONFLICT (${key}) ${action}`);
+  }
+}

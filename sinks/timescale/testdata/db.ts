@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ensureSchema, rolesSql } from '../schema.ts';
+
+export const adminUrl = process.env.TIMESCALE_URL ?? 'postgres://postgres@127.0.0.1:5432/sluice';
+
+/** A connection string to `database` on the server of `base`, as `user`. */
+export function urlFor(base: string, database: string, user?: string): string {
+  const u = new URL(base);
+  u.pathname = `/${database}`;
+  if (user) {
+    u.username = user;
+    u.password = '';
+  }
+  return u.toString();
+}
+
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export interface TestDb {
+  name: string;
+  /** As the owner (superuser). */
+  url: string;
+  /** As the sink's writer role. */
+  writerUrl: string;
+  readerUrl: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own (sluice_test_<random>) on the server of `base`, with the sink's schema, a
+ * sensor_data_nokey table, and writer and reader login roles.
+ */
+export async function createTestDb(base = adminUrl): Promise<TestDb> {
+  const suffix = randomBytes(4).toString('hex');
+  const name = `sluice_test_${suffix}`;
+  const [writer, reader] = [`sluice_w_${suffix}`, `sluice_r_${suffix}`];
+  await withClient(urlFor(base, 'postgres'), (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = urlFor(base, name);
+  await withClient(url, async (c) => {
+    await ensureSchema(c, { archiveDays: 30, archiving: false }, true);
+    await c.query('CREATE TABLE sensor_data_nokey (LIKE sensor_data)');
+    for (const s of rolesSql(name, writer, reader)) await c.query(s);
+    await c.query(`GRANT SELECT, INSERT ON sensor_data_nokey TO ${writer}`);
+    await c.query(`ALTER ROLE ${writer} LOGIN`);
+    await c.query(`ALTER ROLE ${reader} LOGIN`);
+  });
+  return {
+    name, url, writerUrl: urlFor(base, name, writer), readerUrl: urlFor(base, name, reader),
+    drop: () => withClient(urlFor(base, 'postgres'), async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (const role of [writer, reader]) await c.query(`DROP ROLE IF EXISTS ${role}`);
+    }),
+  };
+}

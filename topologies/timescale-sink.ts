@@ -1,0 +1,29 @@
+import { map } from 'rxjs';
+import { defineTopology, type InRecord, type Topology } from '../core/index.ts';
+import { timescaleSink } from '../sinks/timescale/sink.ts';
+import { sensorData, type TableSpec } from '../sinks/timescale/table.ts';
+
+/** A reading as schemas/sensor-readings.avsc decodes it. */
+export interface Reading {
+  device_id: string;
+  sensor_type: string;
+  value: number;
+  unit: string;
+  time: number;
+  ingest_time: number;
+}
+
+/** sensor-readings → sensor_data, exactly once (offsets kept in the database). */
+export function timescaleSinkTopology(opts: { name?: string; topic?: string; table?: TableSpec } = {}): Topology<Reading> {
+  return defineTopology<Reading>({
+    name: opts.name ?? 'timescale-sink',
+    description: 'loads sensor-readings into the sensor_data table with COPY, exactly once',
+    source: { topic: opts.topic ?? 'sensor-readings', schema: 'sensor-readings' },
+    pipeline: map((r: InRecord<Reading>) => ({
+      to: 'db',
+      key: r.key,
+      value: { time: r.value.time, device_id: r.value.device_id, sensor_type: r.value.sensor_type, value: r.value.value, unit: r.value.unit },
+    })),
+    sinks: { db: timescaleSink(opts.table ?? sensorData) },
+  });
+}
