@@ -11,6 +11,8 @@ export interface SourcePartition {
 /** What the runtime lends a sink. */
 export interface SinkContext {
   readonly topology: string;
+  /** The consumer group reading the source (the topology's name, or a replay's group): offsets a sink keeps are keyed by it. */
+  readonly group: string;
   readonly kafka: KafkaAdapter;
   readonly registry: RegistryClient;
   readonly log: Logger;
@@ -33,6 +35,8 @@ export interface Sink {
   write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void>;
   /** For sinks that keep offsets themselves: where the partition resumes, if they know. */
   resumeOffset?(source: SourcePartition): Promise<string | undefined>;
+  /** For sinks that keep offsets themselves: moves them (`bin/replay --reset-to`), partition → next offset. */
+  resetOffsets?(topic: string, offsets: ReadonlyMap<number, string>): Promise<void>;
   /**
    * Buffering sinks only (files of many batches): their write() may accept records without making
    * them durable. Returns the offset before which everything written for `source` is durable (or

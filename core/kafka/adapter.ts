@@ -12,6 +12,18 @@ export interface KafkaAdapter {
   partitionCount(topic: string): Promise<number>;
   /** Reads `partitions` of `topic` from the beginning up to their end offsets at the time of the call. */
   readToEnd(topic: string, partitions: readonly number[], onBatch: (partition: number, records: RawRecord[]) => void): Promise<void>;
+  /** Per partition: the first offset still in the log (`low`) and the next offset to be written (`high`). */
+  watermarks(topic: string): Promise<Watermarks[]>;
+  /** Per partition: the first offset whose record timestamp is at or after `time` (ms); `high` when there is none. */
+  offsetsForTime(topic: string, time: number): Promise<Map<number, string>>;
+  /** The record timestamp (ms) of the first record still in the log of each of `partitions` that is not empty. */
+  firstTimestamps(topic: string, partitions: readonly number[]): Promise<Map<number, number>>;
+  /** The members of a consumer group (none when it is empty or does not exist). */
+  groupMembers(groupId: string): Promise<GroupMember[]>;
+  /** Sets a group's committed offsets; Kafka refuses it while the group has members. */
+  setGroupOffsets(groupId: string, topic: string, offsets: ReadonlyMap<number, string>): Promise<void>;
+  /** Deletes consumer groups and topics (e.g. a replay's); missing ones are ignored. */
+  deleteGroupAndTopics(groupId: string, topics: readonly string[]): Promise<void>;
   /** Sends all records in as few requests as the client allows; resolves when every replica has them (acks=all). */
   send(batches: readonly OutgoingBatch[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
@@ -24,6 +36,18 @@ export interface TopicSpec {
   partitions: number;
   /** Topic configs, e.g. `cleanup.policy: compact`. */
   config?: Record<string, string>;
+}
+
+export interface Watermarks {
+  partition: number;
+  low: string;
+  high: string;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
 }
 
 export interface OutgoingRecord {
@@ -125,6 +149,47 @@ function headersOf(h: IHeaders | undefined): Record<string, string> {
 
 const toRaw = (m: KafkaMessage): RawRecord => ({ offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers: headersOf(m.headers) });
 
+/**
+ * Reads `partitions` of `topic` from their first retained offset; `onBatch` returns true once it has
+ * read enough of a partition. kafkajs cannot assign partitions by hand: a throw-away group reads the
+ * topic, pauses the rest, and is deleted afterwards.
+ */
+async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitions: readonly number[],
+  onBatch: (partition: number, messages: KafkaMessage[], lastOffset: string) => boolean): Promise<void> {
+  const pending = new Set(partitions);
+  if (pending.size === 0) return;
+  const groupId = `sluice-reader-${topic}-${process.pid}-${Date.now()}`;
+  const reader = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20 });
+  await reader.connect();
+  try {
+    await reader.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      reader.on(reader.events.CRASH, (e) => reject(e.payload.error));
+      void reader.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (!pending.has(batch.partition)) return reader.pause([{ topic, partitions: [batch.partition] }]);
+          let done: boolean;
+          try {
+            done = onBatch(batch.partition, batch.messages, batch.lastOffset());
+          } catch (err) {
+            reader.pause([{ topic }]);
+            return reject(err);
+          }
+          if (done) {
+            pending.delete(batch.partition);
+            reader.pause([{ topic, partitions: [batch.partition] }]);
+            if (pending.size === 0) resolve();
+          }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await reader.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+}
+
 export async function connectKafka(brokers: string[], clientId: string, log: Logger): Promise<KafkaAdapter> {
   const kafka = new Kafka({ brokers, clientId, logCreator: kafkaLogCreator(log), logLevel: logLevel.WARN });
   const admin: Admin = kafka.admin();
@@ -153,40 +218,39 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       for (const o of await admin.fetchTopicOffsets(topic)) {
         if (partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
       }
-      if (ends.size === 0) return;
-      // kafkajs cannot assign partitions by hand: a throw-away group reads the topic and ignores the rest.
-      const groupId = `sluice-restore-${topic}-${process.pid}-${Date.now()}`;
-      const reader = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20 });
-      await reader.connect();
-      try {
-        await reader.subscribe({ topic, fromBeginning: true });
-        const done = new Promise<void>((resolve, reject) => {
-          reader.on(reader.events.CRASH, (e) => reject(e.payload.error));
-          void reader.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const end = ends.get(batch.partition);
-              if (end === undefined) return reader.pause([{ topic, partitions: [batch.partition] }]);
-              const records = batch.messages.filter((m) => BigInt(m.offset) < end).map(toRaw);
-              try {
-                onBatch(batch.partition, records);
-              } catch (err) {
-                reader.pause([{ topic }]);
-                return reject(err);
-              }
-              if (BigInt(batch.lastOffset()) + 1n >= end) {
-                ends.delete(batch.partition);
-                reader.pause([{ topic, partitions: [batch.partition] }]);
-                if (ends.size === 0) resolve();
-              }
-            },
-          }).catch(reject);
-        });
-        await done;
-      } finally {
-        await reader.disconnect();
-        await admin.deleteGroups([groupId]).catch(() => undefined);
-      }
+      await readFromStart(kafka, admin, topic, [...ends.keys()], (partition, messages, lastOffset) => {
+        const end = ends.get(partition)!;
+        onBatch(partition, messages.filter((m) => BigInt(m.offset) < end).map(toRaw));
+        return BigInt(lastOffset) + 1n >= end;
+      });
+    },
+    async watermarks(topic) {
+      return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+    },
+    async offsetsForTime(topic, time) {
+      return new Map((await admin.fetchTopicOffsetsByTimestamp(topic, time)).map((o) => [o.partition, o.offset]));
+    },
+    async firstTimestamps(topic, partitions) {
+      const nonEmpty = (await admin.fetchTopicOffsets(topic)).filter((o) => partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low));
+      const first = new Map<number, number>();
+      await readFromStart(kafka, admin, topic, nonEmpty.map((o) => o.partition), (partition, messages) => {
+        if (messages[0]) first.set(partition, Number(messages[0].timestamp));
+        return messages.length > 0;
+      });
+      return first;
+    },
+    async groupMembers(groupId) {
+      const { groups } = await admin.describeGroups([groupId]);
+      return (groups[0]?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
+    },
+    async setGroupOffsets(groupId, topic, offsets) {
+      await admin.setOffsets({ groupId, topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) });
+    },
+    async deleteGroupAndTopics(groupId, topics) {
+      await admin.deleteGroups([groupId]).catch(() => undefined); // kafkajs throws for a group that never committed
+      const existing = new Set(await admin.listTopics());
+      const doomed = topics.filter((t) => existing.has(t));
+      if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
     },
     async send(batches) {
       // One request per chunk, in order: a request over the broker's message.max.bytes (1 MiB) is refused whole.

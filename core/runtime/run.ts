@@ -10,6 +10,7 @@ import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../namin
 import { SluiceError } from '../errors.ts';
 import { faultPoint } from '../fault.ts';
 import { PartitionTasks } from './tasks.ts';
+import { EndOffsets } from './bounds.ts';
 import { deadLetter } from './dlq.ts';
 import { createMetrics } from './metrics.ts';
 import { startOpsServer } from './ops.ts';
@@ -20,15 +21,36 @@ export interface RunningTopology {
   readonly opsPort: number;
   /** Rejects when the topology stops on a fatal error. */
   readonly failed: Promise<never>;
+  /** With `endOffsets`: resolves once every partition is committed up to its end. Otherwise never. */
+  readonly finished: Promise<void>;
   /** Stops fetching, finishes and commits the batch in progress, closes everything. */
   stop(): Promise<void>;
+}
+
+/** How a run differs from the topology's live one (a replay sets them all). */
+export interface RunOptions {
+  /** Consumer group; default: the topology's name. Sinks that keep offsets keep them under it. */
+  groupId?: string;
+  /** Prefix of the changelog topics of the state stores; default: the topology's name. */
+  stateNamespace?: string;
+  /** Where each partition starts when no sink stored an offset for the group (a seek on assignment). */
+  startOffsets?: ReadonlyMap<number, string>;
+  /** Each partition is read up to, not including, this offset; see `finished`. */
+  endOffsets?: ReadonlyMap<number, string>;
+  /** Whether wall-clock timers (idle timeouts of windows) fire; default true. */
+  wallClock?: boolean;
+  /** Called after each committed batch with where the partition resumes. */
+  onProgress?(partition: number, nextOffset: string): void;
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref())]);
 
 /** Connects, checks every dependency, creates missing topics, then consumes until stopped. */
-export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger): Promise<RunningTopology> {
+export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger, opts: RunOptions = {}): Promise<RunningTopology> {
+  const groupId = opts.groupId ?? consumerGroup(topology.name);
+  const namespace = opts.stateNamespace ?? topology.name;
+  const bounds = opts.endOffsets && new EndOffsets(opts.endOffsets, opts.startOffsets);
   const metrics = createMetrics(topology.name);
   const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
   const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${topology.name}`, log);
@@ -61,7 +83,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
-    const ctx: SinkContext = { topology: topology.name, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
+    const ctx: SinkContext = { topology: topology.name, group: groupId, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     const checks = async (): Promise<Record<string, boolean | string>> => {
@@ -90,11 +112,11 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const partitions = cfg.SLUICE_PARTITIONS;
     const topics = [topology.source.topic, DLQ_TOPIC, ...[...sinks.values()].flatMap((s) => s.topics())];
     await kafka.ensureTopics([...new Set(topics)].map((topic) => ({ topic, partitions })));
-    tasks = new PartitionTasks({ topology, kafka, sinks, metrics, log });
+    tasks = new PartitionTasks({ topology, kafka, sinks, metrics, log, namespace });
     if (tasks.stores.length > 0) {
       // Changelogs are co-partitioned with the source: partition p of the source restores from partition p.
       const sourcePartitions = await kafka.partitionCount(topology.source.topic);
-      const changelogs = tasks.stores.map((store) => changelogTopic(topology.name, store));
+      const changelogs = tasks.stores.map((store) => changelogTopic(namespace, store));
       await kafka.ensureTopics(changelogs.map((topic) => ({ topic, partitions: sourcePartitions, config: { 'cleanup.policy': 'compact' } })));
       for (const topic of changelogs) {
         const n = await kafka.partitionCount(topic);
@@ -122,10 +144,11 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       }
       return min;
     };
+    const startAt = (p: number) => (opts.startOffsets?.has(p) ? BigInt(opts.startOffsets.get(p)!) : undefined);
     const running = tasks;
     const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics, resumeAt });
     let ticking = false;
-    ticker = setInterval(() => {
+    if (opts.wallClock !== false) ticker = setInterval(() => {
       if (ticking) return;
       ticking = true;
       running.tick(Date.now()).catch((err: unknown) => {
@@ -135,13 +158,18 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     }, cfg.SLUICE_TICK_MS);
 
     consumer = await kafka.consume({
-      groupId: consumerGroup(topology.name),
+      groupId,
       topic: topology.source.topic,
       concurrency: cfg.SLUICE_CONCURRENCY,
       sessionTimeout: cfg.SLUICE_SESSION_TIMEOUT_MS,
       onBatch: async (batch, commit) => {
         try {
-          await processBatch(batch, commit);
+          if (!bounds) return await processBatch(batch, commit);
+          const clipped = bounds.clip(batch);
+          if (clipped.records.length > 0) await processBatch(clipped, commit);
+          const next = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
+          bounds.reached(batch.partition, next);
+          opts.onProgress?.(batch.partition, next);
         } catch (err) {
           // A bug or a refusal that retrying cannot fix stops the process; the rest is retried by the client.
           if (err instanceof SluiceError && !err.retriable) fail(err);
@@ -152,7 +180,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         for (const p of running.assign(assigned)) {
           for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
         }
-        for (const p of assigned) resumeAt.set(p, storedOffset(p));
+        for (const p of assigned) resumeAt.set(p, storedOffset(p).then((o) => o ?? startAt(p)));
         log.info({ partitions: assigned }, 'partitions assigned');
         try {
           for (const p of assigned) {
@@ -171,6 +199,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     return {
       opsPort,
       failed,
+      finished: bounds?.finished ?? new Promise<void>(() => undefined),
       stop: () => withTimeout(closeAll(), cfg.SLUICE_SHUTDOWN_TIMEOUT_MS, 'shutdown'),
     };
   } catch (err) {

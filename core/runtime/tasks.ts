@@ -18,6 +18,8 @@ export interface TaskDeps<V> {
   metrics: Metrics;
   log: Logger;
   now?: () => number;
+  /** Prefix of changelog topics; default: the topology's name (a replay has its own). */
+  namespace?: string;
 }
 
 /** The names of the state stores a pipeline uses, found by building it once. */
@@ -95,7 +97,7 @@ export class PartitionTasks<V> {
       for (const store of this.stores) {
         const began = process.hrtime.bigint();
         const byPartition = new Map([...created].map(([p, task]) => [p, task.restoring(store)]));
-        await kafka.readToEnd(changelogTopic(topology.name, store), partitions, (p, records) => byPartition.get(p)?.apply(records));
+        await kafka.readToEnd(changelogTopic(this.deps.namespace ?? topology.name, store), partitions, (p, records) => byPartition.get(p)?.apply(records));
         metrics.restoreSeconds.set({ store }, Number(process.hrtime.bigint() - began) / 1e9);
         let records = 0;
         for (const [p, r] of byPartition) {
@@ -159,7 +161,7 @@ export class PartitionTasks<V> {
 
     const batches: OutgoingBatch[] = dead.length > 0 ? [{ topic: DLQ_TOPIC, messages: dead }] : [];
     for (const { store, records } of task.changelog(nextOffset)) {
-      batches.push({ topic: changelogTopic(topology.name, store), messages: records });
+      batches.push({ topic: changelogTopic(this.deps.namespace ?? topology.name, store), messages: records });
       metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
     }
     if (batches.length > 0) await kafka.send(batches);

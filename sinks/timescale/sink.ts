@@ -36,7 +36,28 @@ const sqlState = (err: unknown) => String((err as { code?: unknown }).code ?? ''
  */
 export function timescaleSink(tableSpec: TableSpec, env: Record<string, string | undefined> = process.env): SinkFactory {
   const table = validateTable(tableSpec);
-  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.topology, ctx.log);
+  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.group, ctx.log);
+}
+
+const storeOffsetSql = `INSERT INTO ${OFFSETS_TABLE} (consumer_group, target_table, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (consumer_group, target_table, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`;
+
+/**
+ * Sets the offsets stored for `group`'s loading of `table` from `topic` (partition → next offset), in
+ * one transaction: where the sink resumes on its next assignment (`bin/replay --reset-to`).
+ */
+export async function resetStoredOffsets(pool: pg.Pool, key: { group: string; table: string; topic: string }, offsets: ReadonlyMap<number, string>): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    for (const [partition, offset] of offsets) await c.query(storeOffsetSql, [key.group, key.table, key.topic, partition, offset]);
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
 }
 
 export class TimescaleSink implements Sink {
@@ -50,7 +71,7 @@ export class TimescaleSink implements Sink {
   private readonly columns: string;
   private readonly stage: string;
 
-  /** `group` is the topology (its consumer group): offsets are kept per group, table, topic and partition. */
+  /** `group` is the consumer group (the topology's, or a replay's): offsets are kept per group, table, topic and partition. */
   constructor(table: TableSpec, cfg: TimescaleConfig, group: string, log: Logger) {
     this.table = table;
     this.cfg = cfg;
@@ -90,6 +111,10 @@ export class TimescaleSink implements Sink {
       );
       return r.rows[0]?.o as string | undefined;
     });
+  }
+
+  async resetOffsets(topic: string, offsets: ReadonlyMap<number, string>): Promise<void> {
+    await resetStoredOffsets(this.pool, { group: this.group, table: this.table.name, topic }, offsets);
   }
 
   async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void> {
@@ -148,10 +173,7 @@ export class TimescaleSink implements Sink {
         return undefined;
       }
       if (rows.length > 0) await this.load(c, rows, false, rejected);
-      await c.query(
-        `INSERT INTO ${OFFSETS_TABLE} (consumer_group, target_table, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (consumer_group, target_table, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
-        [...key, source.nextOffset]);
+      await c.query(storeOffsetSql, [...key, source.nextOffset]);
       await c.query('COMMIT');
       c.release();
       return rejected;
