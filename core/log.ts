@@ -1,9 +1,9 @@
 import { pino, type Logger } from 'pino';
 import { logLevel, type logCreator } from 'kafkajs';
 
-/** JSON lines on stdout. Never pass secrets in log fields: configuration is logged by name only. */
-export function createLogger(name: string, level = process.env.SLUICE_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+/** JSON lines on stdout (or `fd`). Never pass secrets in log fields: configuration is logged by name only. */
+export function createLogger(name: string, level = process.env.SLUICE_LOG_LEVEL ?? 'info', fd = 1): Logger {
+  return pino({ name, level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(fd));
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {

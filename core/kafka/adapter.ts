@@ -20,6 +20,8 @@ export interface KafkaAdapter {
   firstTimestamps(topic: string, partitions: readonly number[]): Promise<Map<number, number>>;
   /** The members of a consumer group (none when it is empty or does not exist). */
   groupMembers(groupId: string): Promise<GroupMember[]>;
+  /** A group's committed offsets on `topic` (partitions without one are left out). */
+  groupOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   /** Sets a group's committed offsets; Kafka refuses it while the group has members. */
   setGroupOffsets(groupId: string, topic: string, offsets: ReadonlyMap<number, string>): Promise<void>;
   /** Deletes consumer groups and topics (e.g. a replay's); missing ones are ignored. */
@@ -242,6 +244,10 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
     async groupMembers(groupId) {
       const { groups } = await admin.describeGroups([groupId]);
       return (groups[0]?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
+    },
+    async groupOffsets(groupId, topic) {
+      const [row] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return new Map((row?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, p.offset]));
     },
     async setGroupOffsets(groupId, topic, offsets) {
       await admin.setOffsets({ groupId, topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) });

@@ -18,13 +18,13 @@ Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (required); SLUICE_PARTITIONS (6
 SLUICE_OPS_PORT (9464), SLUICE_CONCURRENCY (2), SLUICE_SHUTDOWN_TIMEOUT_MS (30000),
 SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000), SLUICE_LOG_LEVEL (info). Sinks read their own settings (see the README).`;
 
-async function loadTopologies(module?: string): Promise<Topology<any>[]> {
+export async function loadTopologies(module?: string): Promise<Topology<any>[]> {
   const mod = (await import(module ? resolve(module) : '../../topologies/index.ts')) as { topologies?: Topology<any>[] };
   if (!Array.isArray(mod.topologies)) throw new ConfigError(`${module} does not export a \`topologies\` array`);
   return mod.topologies;
 }
 
-function list(topologies: Topology<any>[]): string {
+export function list(topologies: Topology<any>[]): string {
   if (topologies.length === 0) return '(no topologies registered)';
   const width = Math.max(...topologies.map((t) => t.name.length));
   return topologies.map((t) => `  ${t.name.padEnd(width)}  ${t.description}`).join('\n');

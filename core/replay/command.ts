@@ -1,0 +1,106 @@
+import type { Topology } from '../topology.ts';
+import { ConfigError } from '../errors.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { connectKafka } from '../kafka/adapter.ts';
+import { RegistryClient } from '../serde/registry.ts';
+import { runtimeSchema } from '../runtime/config.ts';
+import { list, loadTopologies } from '../runtime/cli.ts';
+import { formatPlan, planReplay } from './plan.ts';
+import { executeReplay } from './execute.ts';
+import { resetTo } from './reset.ts';
+import { iso, parseDuration, parseTime } from './time.ts';
+
+export const usage = `usage: bin/replay <topology> (--from <time> [--to <time>] | --last <duration>) [--execute]
+       bin/replay <topology> --reset-to <time> [--execute]
+
+Replays a range of the topology's source topic through its pipeline and sinks, under a consumer group
+of its own (<topology>.replay.<time>), while the live topology keeps running. Without --execute it
+only prints the plan: per partition the start and end offsets and the record count.
+
+  --from <time>          first record time (Kafka record timestamp) of the range, inclusive
+  --to <time>            end of the range, exclusive (default: the end of each partition, now)
+  --last <duration>      the range ending now, e.g. 90s, 15m, 6h, 7d
+  --reset-to <time>      moves the topology's own consumer group (and offsets its sinks store) to <time>;
+                         refused while the group has active members
+  --execute              do it (default: show the plan)
+  --topologies <module>  a module exporting \`topologies\` (default: topologies/index.ts)
+
+<time>: ISO 8601 with a timezone (2026-11-27T08:00:00Z, 2026-11-27T09:00:00+01:00) or epoch ms.
+Environment: as bin/run-topology (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, sinks' settings).
+Logs (JSON) go to stderr at SLUICE_LOG_LEVEL (default here: warn).`;
+
+export interface ReplayArgs {
+  topology?: string;
+  from?: string;
+  to?: string;
+  last?: string;
+  resetTo?: string;
+  execute?: boolean;
+  help?: boolean;
+  topologies?: string;
+}
+
+type Action = { kind: 'replay'; from: number; to?: number } | { kind: 'reset'; time: number };
+
+/** Which action the options ask for; throws ConfigError on a wrong combination or time. */
+export function parseAction(args: ReplayArgs, now: number): Action {
+  const modes = [args.from, args.last, args.resetTo].filter((v) => v !== undefined).length;
+  if (modes !== 1) throw new ConfigError('give exactly one of --from, --last and --reset-to');
+  if (args.resetTo !== undefined) {
+    if (args.to !== undefined) throw new ConfigError('--to goes with --from, not with --reset-to');
+    return { kind: 'reset', time: parseTime('--reset-to', args.resetTo) };
+  }
+  if (args.last !== undefined) {
+    if (args.to !== undefined) throw new ConfigError('--to goes with --from, not with --last');
+    return { kind: 'replay', from: now - parseDuration('--last', args.last) };
+  }
+  const from = parseTime('--from', args.from!);
+  const to = args.to === undefined ? undefined : parseTime('--to', args.to);
+  if (to !== undefined && to <= from) throw new ConfigError(`--to must be after --from, got --from ${iso(from)} --to ${iso(to)}`);
+  return { kind: 'replay', from, to };
+}
+
+/** `bin/replay`: returns the process exit code (2: usage or refusal, 1: failure). */
+export async function replayCommand(args: ReplayArgs): Promise<number> {
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  let topology: Topology<any> | undefined;
+  let action: Action;
+  let cfg;
+  try {
+    const topologies = await loadTopologies(args.topologies);
+    topology = topologies.find((t) => t.name === args.topology);
+    if (!topology) throw new ConfigError(`${args.topology ? `unknown topology "${args.topology}"` : 'name a topology'}; valid ones:\n${list(topologies)}\n\n${usage}`);
+    action = parseAction(args, Date.now());
+    cfg = loadConfig(runtimeSchema);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`bin/replay: ${err.message}`);
+    return 2;
+  }
+
+  const log = createLogger(`${topology.name}.replay`, process.env.SLUICE_LOG_LEVEL ?? 'warn', 2);
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-replay-${topology.name}`, log);
+  try {
+    if (action.kind === 'reset') {
+      console.log(await resetTo(topology, action.time, { kafka, registry: new RegistryClient(cfg.SCHEMA_REGISTRY_URL), log, execute: args.execute ?? false }));
+      return 0;
+    }
+    const plan = await planReplay(kafka, topology.source.topic, action);
+    console.log(formatPlan(plan));
+    if (!args.execute) {
+      console.log(`dry run: --execute replays it through ${topology.name}'s pipeline and sinks`);
+      return 0;
+    }
+    console.log(await executeReplay(topology, plan, { cfg, kafka, log, out: process.stdout }));
+    return 0;
+  } catch (err) {
+    console.error(`bin/replay ${topology.name}: ${(err as Error).message}`);
+    return (err as Error).name === 'ReplayRefused' ? 2 : 1;
+  } finally {
+    await kafka.close();
+  }
+}
