@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  caughtUp, createTopics, kafka, registerReadings, startInstance, waitFor, type Instance,
+} from '../runtime/testdata/harness.ts';
+import type { AvroSerde } from '../serde/avro.ts';
+import type { Reading } from '../../topologies/timescale-sink.ts';
+import { createTestDb, withClient, type TestDb } from '../../sinks/timescale/testdata/db.ts';
+
+jest.setTimeout(180_000);
+
+const root = join(__dirname, '..', '..');
+const topologiesModule = join(__dirname, 'testdata', 'topologies.ts');
+const id = `rp-${Date.now()}-${randomBytes(2).toString('hex')}`;
+const input = `${id}.in`;
+/** Kafka record timestamps (and event times) of the readings: one a second, from an hour ago. */
+const base = Date.now() - 3_600_000;
+const at = (i: number) => base + i * 1000;
+const iso = (ms: number) => new Date(ms).toISOString();
+let db: TestDb;
+let serde: AvroSerde<Reading>;
+let live: Instance | undefined;
+const env = () => ({ ...process.env, SLUICE_TEST_ID: id, TIMESCALE_URL: db.url, SLUICE_PARTITIONS: '3' });
+
+const reading = (i: number): Reading => ({ device_id: `dev-${i % 30}`, sensor_type: 'temperature', value: i / 10, unit: '°C', time: at(i), ingest_time: at(i) });
+
+/** Readings `from`…`from + n - 1`, with Kafka timestamps = their event times, spread over the topic's partitions. */
+async function produce(topic: string, from: number, n: number, partitions = 3): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const messages = Array.from({ length: n }, (_, k) => {
+    const r = reading(from + k);
+    return { key: r.device_id, value: serde.encode(r), timestamp: String(r.time), partition: (from + k) % partitions };
+  });
+  await producer.sendBatch({ topicMessages: [{ topic, messages }] });
+  await producer.disconnect();
+}
+
+async function replay(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(root, 'bin', 'replay'), [...args, '--topologies', topologiesModule], { env: env() });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Count, sum and md5 of every row of `table` (one of this file's literals), in key order. */
+async function checksum(table: string, where = 'true', params: unknown[] = []) {
+  return withClient(db.url, async (c) => (await c.query(
+    `SELECT count(*)::int AS n, sum(value) AS sum, md5(coalesce(string_agg(concat_ws('|', time, device_id, sensor_type, value, unit), ',' ORDER BY device_id, sensor_type, time), '')) AS md5
+     FROM ${table} WHERE ${where}`, params)).rows[0] as { n: number; sum: number; md5: string });
+}
+
+async function untilLoaded(n: number) {
+  await waitFor(`${n} rows in sensor_data and ${id}-tsdb caught up`, async () =>
+    (await checksum('sensor_data')).n >= n && (await caughtUp(`${id}-tsdb`, input)) ? true : undefined, 120_000);
+}
+
+function startLive(label: string) {
+  live = startInstance(`${id}-tsdb`, id, label, { TIMESCALE_URL: db.url, SLUICE_PARTITIONS: '3' }, topologiesModule);
+}
+async function stopLive() {
+  live!.child.kill('SIGTERM');
+  expect(await live!.exited).toBe(0);
+  live = undefined;
+}
+
+async function groups(prefix: string): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const { groups: all } = await admin.listGroups();
+  await admin.disconnect();
+  return all.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+}
+
+beforeAll(async () => {
+  db = await createTestDb();
+  await withClient(db.url, (c) => c.query('CREATE TABLE sensor_data_backfill (LIKE sensor_data INCLUDING ALL)'));
+  await createTopics([input], 3);
+  serde = await registerReadings(input);
+  await produce(input, 0, 3000);
+  startLive('live');
+  await untilLoaded(3000);
+});
+
+afterAll(async () => {
+  live?.child.kill('SIGKILL');
+  await db?.drop();
+});
+
+test('replaying an overlapping range twice while the live sink runs leaves sensor_data unchanged', async () => {
+  const before = await checksum('sensor_data');
+  expect(before.n).toBe(3000);
+
+  const first = await replay(`${id}-tsdb`, '--from', iso(at(1000)), '--to', iso(at(2500)), '--execute');
+  expect(first.stderr).toBe('');
+  expect(first.code).toBe(0);
+  expect(first.stdout).toMatch(/^total +1500$/m);
+  expect(first.stdout).toContain(`replaying 1500 records under consumer group ${id}-tsdb.replay.`);
+  expect(first.stdout).toMatch(/replayed 1,500 records of .* records\/s/);
+
+  // The second replay overlaps the first and runs while new readings arrive: its end offsets are
+  // those of its start, and the live sink loads the new ones.
+  const [second] = await Promise.all([replay(`${id}-tsdb`, '--from', iso(at(2000)), '--execute'), produce(input, 3000, 600)]);
+  expect(second.code).toBe(0);
+  const planned = Number(/^total +(\d+)$/m.exec(second.stdout)![1]);
+  expect(planned).toBeGreaterThanOrEqual(1000);
+  expect(second.stdout).toContain(`replayed ${planned.toLocaleString('en-US')} records`);
+  await untilLoaded(3600);
+
+  expect(await checksum('sensor_data', 'time < $1', [new Date(at(3000))])).toEqual(before);
+  const all = await checksum('sensor_data');
+  expect(all.n).toBe(3600);
+  // The replays did write: their own groups' offsets are in the database, at the planned ends.
+  const stored = await withClient(db.url, async (c) => (await c.query(
+    'SELECT consumer_group, sum(next_offset)::int AS next FROM sluice_sink_offsets WHERE consumer_group LIKE $1 GROUP BY 1 ORDER BY 1', [`${id}-tsdb.replay.%`])).rows);
+  expect(stored).toHaveLength(2);
+  expect(stored[0].next).toBe(2500);
+  // Their consumer groups are gone.
+  expect(await groups(`${id}-tsdb.replay.`)).toEqual([]);
+});
+
+test('a table added later is backfilled from the start of the topic', async () => {
+  const plan = await replay(`${id}-backfill`, '--from', '0');
+  expect(plan.code).toBe(0);
+  expect(plan.stdout).toContain('dry run');
+  expect(await checksum('sensor_data_backfill')).toEqual({ n: 0, sum: null, md5: 'd41d8cd98f00b204e9800998ecf8427e' });
+
+  const run = await replay(`${id}-backfill`, '--from', '0', '--execute');
+  expect(run.code).toBe(0);
+  await untilLoaded(3600);
+  expect(await checksum('sensor_data_backfill')).toEqual(await checksum('sensor_data'));
+});
+
+test('--reset-to is refused while the group has members, then moves Kafka\'s and the database\'s offsets', async () => {
+  const refused = await replay(`${id}-tsdb`, '--reset-to', iso(at(1500)), '--execute');
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(new RegExp(`consumer group ${id}-tsdb has 1 active member: sluice-${id}-tsdb on \\S+ \\(member \\S+\\); stop ${id}-tsdb before --reset-to`));
+
+  await stopLive();
+  const dry = await replay(`${id}-tsdb`, '--reset-to', iso(at(1500)));
+  expect(dry.stdout).toContain('dry run');
+  const done = await replay(`${id}-tsdb`, '--reset-to', iso(at(1500)), '--execute');
+  expect(done.stderr).toBe('');
+  expect(done.stdout).toContain(`moved the offsets of sink db and consumer group ${id}-tsdb`);
+  // Readings 1500… are the records from that time on: 500 per partition of 3.
+  const admin = kafka.admin();
+  await admin.connect();
+  const [committed] = await admin.fetchOffsets({ groupId: `${id}-tsdb`, topics: [input] });
+  await admin.disconnect();
+  expect(committed!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([[0, '500'], [1, '500'], [2, '500']]);
+  const stored = await withClient(db.url, async (c) => (await c.query(
+    'SELECT partition, next_offset::text AS o FROM sluice_sink_offsets WHERE consumer_group = $1 ORDER BY partition', [`${id}-tsdb`])).rows);
+  expect(stored).toEqual([{ partition: 0, o: '500' }, { partition: 1, o: '500' }, { partition: 2, o: '500' }]);
+
+  // Restarted, the sink loads from there again: the rows do not change.
+  const before = await checksum('sensor_data');
+  startLive('after-reset');
+  await untilLoaded(3600);
+  expect(await checksum('sensor_data')).toEqual(before);
+});
+
+test('a plan for a time before what retention kept says that data is no longer in Kafka', async () => {
+  const short = `${id}.short`;
+  await createTopics([short], 2);
+  await produce(short, 0, 400, 2);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.fetchTopicMetadata({ topics: [short] }); // deleteTopicRecords needs it loaded
+  await admin.deleteTopicRecords({ topic: short, partitions: [{ partition: 0, offset: '100' }] });
+  await admin.disconnect();
+
+  const plan = await replay(`${id}-short`, '--from', iso(at(0)), '--to', iso(at(300)));
+  expect(plan.code).toBe(0);
+  // Partition 0 holds the even readings: offset 100 is reading 200.
+  expect(plan.stdout).toContain(`data before ${iso(at(200))} is no longer in Kafka (retention): partition 0 starts at offset 100`);
+  expect(plan.stdout).toMatch(/^0 +100 +150 +50$/m);
+  expect(plan.stdout).toMatch(/^1 +0 +150 +150$/m);
+  // From a time retention kept, nothing is missing.
+  expect((await replay(`${id}-short`, '--from', iso(at(250)))).stdout).not.toContain('no longer');
+});
