@@ -122,3 +122,14 @@ test('options are validated, naming the field', () => {
   expect(() => count({ idleTimeout: 0 })).toThrow('idleTimeout must be a whole number of milliseconds >= 1, got 0');
   expect(() => count({ store: 'Bad Name' })).toThrow('store must match');
 });
+
+test('in a replay, windows the replayed range covers only in part are not emitted', () => {
+  scheduler.run(({ cold, expectObservable }) => {
+    const ctx = new TaskContext('t', 0, () => T0 + hours(5)); // a replay runs after the fact
+    // The replay covers event times [10:30, 12:10): [10:00, 11:00) started before it, and
+    // [12:00, 13:00) closes (13:10) after it; only [11:00, 12:00), closing at 12:10, is complete.
+    ctx.replayed = { from: T0 + minutes(30), to: T0 + hours(2) + minutes(10) };
+    const src = cold('a-b-c-d|', { a: at(40), b: at(70), c: at(130), d: at(200) });
+    expectObservable(run(ctx, src)).toBe('----x--|', { x: result('k1', 1, 1) });
+  });
+});

@@ -68,6 +68,8 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
       }
       return byEnd;
     };
+    /** False for a window a replay covers only in part: emitting it would overwrite the complete result. */
+    const complete = (start: number, end: number) => start >= ctx.replayed.from && end + spec.grace <= ctx.replayed.to;
     const track = (end: number, id: string) => {
       const set = byEnd!.get(end);
       if (set) set.add(id);
@@ -86,7 +88,7 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
           open.delete(end);
           for (const [id, e] of entries) {
             store.delete(id);
-            if (opts.emit === 'final') subscriber.next({ key: e.k, start: e.s, end, value: e.a, final: true });
+            if (opts.emit === 'final' && complete(e.s, end)) subscriber.next({ key: e.k, start: e.s, end, value: e.a, final: true });
           }
         }
       };
@@ -116,7 +118,7 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
           }
           const next = { k: key, s: w.start, a: opts.add(entry.a, r) };
           store.put(id, next);
-          if (opts.emit === 'update') subscriber.next({ key, start: w.start, end: w.end, value: next.a, final: false });
+          if (opts.emit === 'update' && complete(w.start, w.end)) subscriber.next({ key, start: w.start, end: w.end, value: next.a, final: false });
         }
         if (late.length > 0) {
           ctx.deadLetter(r, 'late', new Error(`window ${late.join(', ')} closed: stream time ${new Date(streamTime).toISOString()} passed its end + grace (${spec.grace} ms)`));

@@ -36,6 +36,7 @@ export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan, 
       stateNamespace: group,
       startOffsets: new Map(plan.partitions.map((p) => [p.partition, p.start])),
       endOffsets: new Map(plan.partitions.map((p) => [p.partition, p.end])),
+      replayed: { from: plan.from, to: plan.to ?? Infinity },
       wallClock: false,
       onProgress: (partition, next) => progress.update(partition, next),
     });

@@ -37,6 +37,8 @@ export interface RunOptions {
   startOffsets?: ReadonlyMap<number, string>;
   /** Each partition is read up to, not including, this offset; see `finished`. */
   endOffsets?: ReadonlyMap<number, string>;
+  /** A replay's event-time range, ms: windows it covers only in part are not emitted (they would be partial). */
+  replayed?: { from: number; to: number };
   /** Whether wall-clock timers (idle timeouts of windows) fire; default true. */
   wallClock?: boolean;
   /** Called after each committed batch with where the partition resumes. */
@@ -112,7 +114,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const partitions = cfg.SLUICE_PARTITIONS;
     const topics = [topology.source.topic, DLQ_TOPIC, ...[...sinks.values()].flatMap((s) => s.topics())];
     await kafka.ensureTopics([...new Set(topics)].map((topic) => ({ topic, partitions })));
-    tasks = new PartitionTasks({ topology, kafka, sinks, metrics, log, namespace });
+    tasks = new PartitionTasks({ topology, kafka, sinks, metrics, log, namespace, replayed: opts.replayed });
     if (tasks.stores.length > 0) {
       // Changelogs are co-partitioned with the source: partition p of the source restores from partition p.
       const sourcePartitions = await kafka.partitionCount(topology.source.topic);

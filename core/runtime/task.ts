@@ -12,6 +12,8 @@ export interface TaskOptions<V> {
   time?: TimeOptions<V>;
   /** The wall clock, ms; the test driver passes a virtual one. */
   now?: () => number;
+  /** A replay's event-time range (see TaskContext.replayed). */
+  replayed?: { from: number; to: number };
 }
 
 export interface TaskOutput {
@@ -34,6 +36,7 @@ export class Task<V> {
 
   constructor(pipeline: OperatorFunction<InRecord<V>, OutRecord>, opts: TaskOptions<V>) {
     this.context = new TaskContext(opts.topology, opts.partition, opts.now);
+    if (opts.replayed) this.context.replayed = opts.replayed;
     withTaskContext(this.context, () => this.input.pipe(eventTime(opts.time), pipeline)).subscribe({
       next: (out) => {
         if (this.collected) this.collected.push(out);

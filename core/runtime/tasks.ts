@@ -20,6 +20,8 @@ export interface TaskDeps<V> {
   now?: () => number;
   /** Prefix of changelog topics; default: the topology's name (a replay has its own). */
   namespace?: string;
+  /** A replay's event-time range: windows it covers only in part are not emitted. */
+  replayed?: { from: number; to: number };
 }
 
 /** The names of the state stores a pipeline uses, found by building it once. */
@@ -91,7 +93,7 @@ export class PartitionTasks<V> {
 
   private start(partitions: number[]): Map<number, Promise<Task<V>>> {
     const { topology, kafka, metrics, log } = this.deps;
-    const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now })]));
+    const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now, replayed: this.deps.replayed })]));
     const restoring = (async () => {
       const restores = new Map([...created.keys()].map((p) => [p, [] as ChangelogRestore[]]));
       for (const store of this.stores) {

@@ -19,6 +19,11 @@ export class TaskContext {
   private readonly stores = new Map<string, KeyValueStore<any>>();
   private readonly ticks = new Subject<number>();
   deadLetters: DeadLetter[] = [];
+  /**
+   * The event times a replay covers, [from, to): a window not wholly inside (start < from, or
+   * end + grace > to) lacks records in the replay, so window operators do not emit it. Live: everything.
+   */
+  replayed: { readonly from: number; readonly to: number } = { from: -Infinity, to: Infinity };
 
   readonly topology: string;
   readonly partition: number;
