@@ -33,7 +33,10 @@ export interface RunOptions {
   groupId?: string;
   /** Prefix of the changelog topics of the state stores; default: the topology's name. */
   stateNamespace?: string;
-  /** Where each partition starts when no sink stored an offset for the group (a seek on assignment). */
+  /**
+   * Where each partition starts, for a group that does not exist yet: committed for it before it
+   * joins (a seek on assignment would land after the first fetch, and records would be processed twice).
+   */
   startOffsets?: ReadonlyMap<number, string>;
   /** Each partition is read up to, not including, this offset; see `finished`. */
   endOffsets?: ReadonlyMap<number, string>;
@@ -146,7 +149,6 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       }
       return min;
     };
-    const startAt = (p: number) => (opts.startOffsets?.has(p) ? BigInt(opts.startOffsets.get(p)!) : undefined);
     const running = tasks;
     const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics, resumeAt });
     let ticking = false;
@@ -159,6 +161,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       }).finally(() => (ticking = false));
     }, cfg.SLUICE_TICK_MS);
 
+    if (opts.startOffsets) await kafka.setGroupOffsets(groupId, topology.source.topic, opts.startOffsets);
     consumer = await kafka.consume({
       groupId,
       topic: topology.source.topic,
@@ -182,7 +185,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         for (const p of running.assign(assigned)) {
           for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
         }
-        for (const p of assigned) resumeAt.set(p, storedOffset(p).then((o) => o ?? startAt(p)));
+        for (const p of assigned) resumeAt.set(p, storedOffset(p));
         log.info({ partitions: assigned }, 'partitions assigned');
         try {
           for (const p of assigned) {
