@@ -40,6 +40,7 @@ export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan, 
       wallClock: false,
       onProgress: (partition, next) => progress.update(partition, next),
     });
+    progress.restart(Date.now());
     await Promise.race([running.finished, running.failed]);
     draw();
     if (out.isTTY) out.write('\n');

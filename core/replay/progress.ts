@@ -11,12 +11,17 @@ function duration(seconds: number): string {
 /** How far a replay is through its plan: offsets done per partition, records/s since the start, ETA. */
 export class ReplayProgress {
   private readonly plan: ReplayPlan;
-  private readonly started: number;
+  private started: number;
   private readonly reached = new Map<number, bigint>();
 
   constructor(plan: ReplayPlan, started: number) {
     this.plan = plan;
     this.started = started;
+  }
+
+  /** Rates count from here (after the topology started). */
+  restart(now: number): void {
+    this.started = now;
   }
 
   /** A batch of `partition` was committed; it resumes at `nextOffset`. */

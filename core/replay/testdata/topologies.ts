@@ -4,6 +4,7 @@ import { defineTopology, windowedAggregate, TimeWindows, minutes, type InRecord 
 import { timescaleSinkTopology, type Reading } from '../../../topologies/timescale-sink.ts';
 import { timescaleSink } from '../../../sinks/timescale/sink.ts';
 import { sensorData, validateTable } from '../../../sinks/timescale/table.ts';
+import { archiverTopology } from '../../../topologies/archiver.ts';
 
 const id = process.env.SLUICE_TEST_ID ?? 'replay-test';
 
@@ -20,6 +21,7 @@ export const topologies = [
   timescaleSinkTopology({ name: `${id}-backfill`, topic: `${id}.in`, table: { ...sensorData, name: 'sensor_data_backfill' } }),
   // A topic whose log start was moved by retention (only planned, never run).
   timescaleSinkTopology({ name: `${id}-short`, topic: `${id}.short` }),
+  archiverTopology({ name: `${id}-archiver`, topic: `${id}.in` }),
   defineTopology<Reading>({
     name: `${id}-windows`,
     description: 'readings per device and 5 minutes',
