@@ -95,6 +95,10 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
       console.log(`dry run: --execute replays it through ${topology.name}'s pipeline and sinks`);
       return 0;
     }
+    if (plan.records === 0n) {
+      console.log('nothing to replay');
+      return 0;
+    }
     console.log(await executeReplay(topology, plan, { cfg, kafka, log, out: process.stdout }));
     return 0;
   } catch (err) {
