@@ -82,7 +82,7 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
     return 2;
   }
 
-  const log = createLogger(`${topology.name}.replay`, process.env.SLUICE_LOG_LEVEL ?? 'warn', 2);
+  const log = createLogger(`${topology.name}.replay`, process.env.SLUICE_LOG_LEVEL ?? 'warn', 'stderr');
   const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-replay-${topology.name}`, log);
   try {
     if (action.kind === 'reset') {
