@@ -54,8 +54,8 @@ async function replay(...args: string[]): Promise<{ code: number; stdout: string
 /** Count, sum and md5 of every row of `table` (one of this file's literals), in key order. */
 async function checksum(table: string, where = 'true', params: unknown[] = []) {
   return withClient(db.url, async (c) => (await c.query(
-    `SELECT count(*)::int AS n, sum(value) AS sum, md5(coalesce(string_agg(concat_ws('|', time, device_id, sensor_type, value, unit), ',' ORDER BY device_id, sensor_type, time), '')) AS md5
-     FROM ${table} WHERE ${where}`, params)).rows[0] as { n: number; sum: number; md5: string });
+    `SELECT count(*)::int AS n, sum(value::numeric)::text AS sum, md5(coalesce(string_agg(concat_ws('|', time, device_id, sensor_type, value, unit), ',' ORDER BY device_id, sensor_type, time), '')) AS md5
+     FROM ${table} WHERE ${where}`, params)).rows[0] as { n: number; sum: string | null; md5: string });
 }
 
 async function untilLoaded(n: number) {
