@@ -1,5 +1,5 @@
 import type { Topology } from '../topology.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, SluiceError } from '../errors.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { connectKafka } from '../kafka/adapter.ts';
@@ -99,7 +99,13 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
       console.log('nothing to replay');
       return 0;
     }
-    console.log(await executeReplay(topology, plan, { cfg, kafka, log, out: process.stdout }));
+    const interrupted = new Promise<never>((_, reject) => {
+      const stop = (signal: string) => reject(new SluiceError(`interrupted by ${signal}: part of the range was replayed; a replay is idempotent, run it again`));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    interrupted.catch(() => undefined);
+    console.log(await executeReplay(topology, plan, { cfg, kafka, log, out: process.stdout, interrupted }));
     return 0;
   } catch (err) {
     console.error(`bin/replay ${topology.name}: ${(err as Error).message}`);

@@ -20,14 +20,15 @@ export interface Output {
  * Stops once every partition reached the end offset of the plan; then deletes its group and
  * changelog topics. Wall-clock timers do not fire, so a window closes only when the replayed event
  * times close it, as they did live. Progress goes to `out`: a redrawn line on a terminal, else a
- * line every 5 seconds. Returns the summary line.
+ * line every 5 seconds. Returns the summary line. `interrupted` (a signal) stops it early, cleaning up the same way.
  */
-export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan, deps: { cfg: RuntimeConfig; kafka: KafkaAdapter; log: Logger; out: Output }): Promise<string> {
+export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan,
+  deps: { cfg: RuntimeConfig; kafka: KafkaAdapter; log: Logger; out: Output; interrupted?: Promise<never> }): Promise<string> {
   const { kafka, out } = deps;
   const group = replayGroup(topology.name, Date.now());
   out.write(`replaying ${plan.records} records under consumer group ${group}\n`);
   const progress = new ReplayProgress(plan, Date.now());
-  const draw = () => out.write(out.isTTY ? `\r${progress.line(Date.now())}` : `${progress.line(Date.now())}\n`);
+  const draw = () => out.write(out.isTTY ? `\r${progress.line(Date.now())}\x1b[K` : `${progress.line(Date.now())}\n`);
   const timer = setInterval(draw, out.isTTY ? 250 : 5000);
   let running: RunningTopology | undefined;
   try {
@@ -41,7 +42,7 @@ export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan, 
       onProgress: (partition, next) => progress.update(partition, next),
     });
     progress.restart(Date.now());
-    await Promise.race([running.finished, running.failed]);
+    await Promise.race([running.finished, running.failed, ...(deps.interrupted ? [deps.interrupted] : [])]);
     draw();
     if (out.isTTY) out.write('\n');
     return progress.summary(Date.now());
