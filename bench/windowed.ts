@@ -15,7 +15,7 @@ import { runtimeSchema } from '../core/runtime/config.ts';
 import { RegistryClient } from '../core/serde/registry.ts';
 import { AvroSerde, readSchema } from '../core/serde/avro.ts';
 
-interface Reading { device_id: string; sensor_type: string; value: number; unit: string; time: number; ingest_time: number }
+import type { Reading } from '../topologies/reading.ts';
 interface Stats { count: number; sum: number; min: number; max: number }
 const T0 = Date.UTC(2026, 10, 20);
 const SPAN = hours(24); // event times of a run spread over one day

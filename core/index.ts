@@ -4,6 +4,7 @@ export type { Sink, SinkFactory, SinkContext } from './sink.ts';
 export { SluiceError, ConfigError } from './errors.ts';
 export { kafkaSink } from '../sinks/kafka/sink.ts';
 export { TimeWindows, seconds, minutes, hours, type Window, type WindowSpec } from './windows.ts';
-export { windowedAggregate, type WindowedAggregateOptions, type WindowedResult } from './operators/windowedAggregate.ts';
+export { windowedAggregate, type WindowedAggregateOptions, type WindowedResult, type LateRecord } from './operators/windowedAggregate.ts';
 export type { TimeOptions } from './operators/eventTime.ts';
+export { stateful, type StatefulOptions } from './operators/stateful.ts';
 export { KeyValueStore } from './state/store.ts';
