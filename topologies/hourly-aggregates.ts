@@ -2,9 +2,7 @@ import { mergeMap } from 'rxjs';
 import { z } from 'zod';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type OutRecord, type Topology } from '../core/index.ts';
 import { loadConfig } from '../core/config.ts';
-import { timescaleSink } from '../sinks/timescale/sink.ts';
-import { hourlyRepairSink, type LateReading } from '../sinks/timescale/repair.ts';
-import { sensorStatsHourly } from '../sinks/timescale/table.ts';
+import { hourlyStatsSink, type HourlyRow, type LateReading } from '../sinks/timescale/hourly.ts';
 import type { Reading } from './reading.ts';
 
 const ms = (def: number) => z.coerce.number().int().min(0).max(30 * 86_400_000).default(def);
@@ -59,21 +57,20 @@ export function hourlyAggregatesTopology(opts: { name?: string; topic?: string; 
       mergeMap((w): OutRecord[] => {
         if ('late' in w) {
           const { device_id, sensor_type, value, unit, time } = w.record.value;
-          return [{ to: 'repair', key: device_id, value: { device_id, sensor_type, value, unit, time } satisfies LateReading }];
+          return [{ to: 'table', key: device_id, value: { kind: 'late', device_id, sensor_type, value, unit, time } satisfies LateReading }];
         }
         const s = w.value;
         const avg = s.sum / s.count;
         return [
           { to: 'topic', key: s.device_id, value: { device_id: s.device_id, sensor_type: s.sensor_type, bucket: w.start, bucket_end: w.end, count: s.count, sum: s.sum, min: s.min, max: s.max, avg } },
-          { to: 'table', key: s.device_id, value: { bucket: w.start, device_id: s.device_id, sensor_type: s.sensor_type, avg_value: avg, min_value: s.min, max_value: s.max, count: s.count, sum: s.sum } },
+          { to: 'table', key: s.device_id, value: { kind: 'final', bucket: w.start, device_id: s.device_id, sensor_type: s.sensor_type, avg_value: avg, min_value: s.min, max_value: s.max, count: s.count, sum: s.sum } satisfies HourlyRow },
         ];
       }),
     ),
     sinks: {
       topic: kafkaSink({ topic: statsTopic, schema: 'sensor-stats-hourly' }),
       // The state store says where processing resumes; a batch processed again upserts the same rows.
-      table: timescaleSink(sensorStatsHourly, { offsets: false }),
-      repair: hourlyRepairSink(),
+      table: hourlyStatsSink(),
     },
   });
 }

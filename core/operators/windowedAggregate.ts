@@ -2,6 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { InRecord } from '../topology.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
 import { taskContext } from '../state/context.ts';
+import { faultPoint } from '../fault.ts';
 import { isClosed, windowsFor, type Window, type WindowSpec } from '../windows.ts';
 
 export interface WindowedAggregateOptions<V, A> {
@@ -101,6 +102,7 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
             if (opts.emit === 'final') subscriber.next({ key: e.k, start: e.s, end, value: e.a, final: true });
           }
         }
+        faultPoint('windows.closed'); // for kill tests at a window boundary
       };
 
       const onRecord = (r: InRecord<V>) => {

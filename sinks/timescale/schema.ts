@@ -129,8 +129,8 @@ END $do$`;
     `GRANT CONNECT ON DATABASE ${db} TO ${quote(reader)}`,
     `GRANT USAGE ON SCHEMA public TO ${quote(writer)}, ${quote(reader)}`,
     `GRANT SELECT, INSERT ON sensor_data TO ${quote(writer)}`,
-    `GRANT SELECT, INSERT, UPDATE ON ${OFFSETS_TABLE} TO ${quote(writer)}`,
-    `GRANT SELECT ON sensor_data, sensor_hourly TO ${quote(reader)}`,
+    `GRANT SELECT, INSERT, UPDATE ON ${OFFSETS_TABLE}, sensor_stats_hourly, alerts TO ${quote(writer)}`,
+    `GRANT SELECT ON sensor_data, sensor_hourly, sensor_stats_hourly, alerts TO ${quote(reader)}`,
   ];
 }
 

@@ -60,22 +60,6 @@ export const sensorData: TableSpec = validateTable({
   conflict: { key: ['device_id', 'sensor_type', 'time'], action: 'nothing' },
 });
 
-/** Hourly statistics per device and sensor, written by `hourly-aggregates` (upsert: a rerun replaces a bucket). */
-export const sensorStatsHourly: TableSpec = validateTable({
-  name: 'sensor_stats_hourly',
-  columns: [
-    { name: 'bucket', type: 'timestamptz' },
-    { name: 'device_id', type: 'text' },
-    { name: 'sensor_type', type: 'text' },
-    { name: 'avg_value', type: 'double precision' },
-    { name: 'min_value', type: 'double precision' },
-    { name: 'max_value', type: 'double precision' },
-    { name: 'count', type: 'bigint' },
-    { name: 'sum', type: 'double precision' },
-  ],
-  conflict: { key: ['bucket', 'device_id', 'sensor_type'], action: 'update' },
-});
-
 /** Alerts by their deterministic id, written by `alerting`: opening inserts, clearing updates. */
 export const alertsTable: TableSpec = validateTable({
   name: 'alerts',
