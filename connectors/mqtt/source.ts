@@ -140,6 +140,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   let stopping = false;
   let lastError: Error | undefined;
   let backoff = minBackoffMs;
+  let subscribed = false;
 
   const toEntry = (packet: IPublishPacket, ack: AckToken | undefined): Entry => {
     const headers = mqttHeaders(packet);
@@ -180,6 +181,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     client.subscribe(filter, { qos: 1 }, (err, granted) => {
       const refused = err ?? (granted?.some((g) => g.qos > 2) ? new Error(`the broker refused the subscription to ${filter}`) : undefined);
       if (refused) fail(new SluiceError(`MQTT subscribe failed: ${refused.message}`));
+      else subscribed = true;
     });
   });
   client.on('close', () => {
@@ -245,10 +247,10 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   return {
     filter,
     failed,
-    /** Resolves on the first CONNACK; rejects with the broker's or the network's error after the connect timeout. */
+    /** Resolves on the first SUBACK; rejects with the broker's or the network's error after a timeout. */
     async connected(): Promise<void> {
       const deadline = Date.now() + 15_000;
-      while (!client.connected) {
+      while (!subscribed) {
         if (Date.now() > deadline) throw new SluiceError(`cannot start ${NAME}: MQTT broker ${cfg.MQTT_BROKER} did not accept the connection${lastError ? `: ${lastError.message}` : ''}`);
         await sleep(100);
       }

@@ -1,0 +1,127 @@
+import { DLQ_TOPIC } from '../../core/naming.ts';
+import { DLQ_HEADERS } from '../../core/runtime/dlq.ts';
+import { kafka, total, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
+import { metric, newIngestTest, publishAll, readWhere, sharedBroker, startIngest, type Ingest } from './testdata/harness.ts';
+
+jest.setTimeout(180_000);
+
+const running: Instance[] = [];
+afterEach(() => {
+  for (const i of running.splice(0)) i.child.kill('SIGKILL');
+});
+const start = (...args: Parameters<typeof startIngest>): Ingest => {
+  const inst = startIngest(...args);
+  running.push(inst);
+  return inst;
+};
+const stop = async (inst: Instance, signal: NodeJS.Signals = 'SIGTERM') => {
+  inst.child.kill(signal);
+  const code = await inst.exited;
+  running.splice(running.indexOf(inst), 1);
+  return code;
+};
+
+test('readings reach Kafka as Avro with MQTT headers; every kind of bad input reaches sluice.dlq, counted and acknowledged', async () => {
+  const t = await newIngestTest('input');
+  // The filter takes every level under the prefix, so that topics not fitting the template arrive too.
+  const inst = start(t, 'main', { MQTT_TOPIC_FILTER: `${t.prefix}/#`, INGEST_MAX_PAYLOAD_BYTES: '64' });
+  const port = await inst.started();
+  const p = t.prefix;
+  const good = [
+    { topic: `${p}/device-001/temperature`, payload: '22.5' },
+    { topic: `${p}/device-002/humidity`, payload: '{"value": 41.5, "time": "2026-01-02T03:04:05Z"}' },
+  ];
+  const bad: [string, { topic: string; payload: string | Buffer }][] = [
+    ['not-a-number', { topic: `${p}/d1/temperature`, payload: 'warm' }],
+    ['non-finite', { topic: `${p}/d1/temperature`, payload: 'NaN' }],
+    ['empty', { topic: `${p}/d1/temperature`, payload: '' }],
+    ['too-large', { topic: `${p}/d1/temperature`, payload: '1'.repeat(65) }],
+    ['invalid-utf8', { topic: `${p}/d1/temperature`, payload: Buffer.from([0x31, 0xff]) }],
+    ['wrong-type', { topic: `${p}/d1/temperature`, payload: '{"value": "22"}' }],
+    ['forbidden-key', { topic: `${p}/d1/temperature`, payload: '{"value": 1, "__proto__": {"x": 1}}' }],
+    ['topic-mismatch', { topic: `${p}/temp`, payload: '22.5' }],
+    ['bad-device-id', { topic: `${p}/${'d'.repeat(65)}/temperature`, payload: '22.5' }],
+    ['time-in-future', { topic: `${p}/d1/temperature`, payload: `{"value": 1, "time": ${Date.now() + 3_600_000}}` }],
+    ['time-too-old', { topic: `${p}/d1/temperature`, payload: '{"value": 1, "time": "1999-01-01T00:00:00Z"}' }],
+  ];
+  const messages = [...good, ...bad.map(([, m]) => m)];
+  expect(await publishAll(sharedBroker, {}, messages, 1)).toHaveLength(messages.length);
+
+  const readings = await readWhere(t.topic, () => true, good.length);
+  const byKey = new Map(readings.map((r) => [r.key, r]));
+  expect(t.serde.decode(byKey.get('device-001')!.value)).toMatchObject({ device_id: 'device-001', sensor_type: 'temperature', value: 22.5, unit: '°C' });
+  expect(t.serde.decode(byKey.get('device-002')!.value)).toMatchObject({ value: 41.5, unit: '%', time: Date.UTC(2026, 0, 2, 3, 4, 5) });
+  expect(byKey.get('device-001')!.headers).toMatchObject({ 'mqtt.topic': good[0]!.topic, 'mqtt.qos': '1', 'mqtt.retain': 'false', 'mqtt.dup': 'false' });
+
+  const dead = await readWhere(DLQ_TOPIC, (r) => r.headers[DLQ_HEADERS.topology] === 'ingest' && r.headers[DLQ_HEADERS.topic]!.startsWith(`${p}/`), bad.length);
+  for (const [reason, m] of bad) {
+    const found = dead.find((r) => r.headers[DLQ_HEADERS.reason] === reason);
+    expect({ reason, topic: found?.headers[DLQ_HEADERS.topic], payload: found?.value?.toString('hex') })
+      .toEqual({ reason, topic: m.topic, payload: Buffer.from(m.payload).toString('hex') });
+    expect(found!.headers[DLQ_HEADERS.error]!.length).toBeGreaterThan(0);
+    expect(await metric(port, 'sluice_dlq_records_total', `reason="${reason}"`)).toBe(1);
+  }
+  // Every message was acknowledged to the broker: none loops back.
+  await waitFor('no unacknowledged messages', async () => ((await metric(port, 'sluice_mqtt_unacked')) === 0 ? true : undefined));
+  expect(await stop(inst)).toBe(0);
+  expect(await total(t.topic)).toBe(BigInt(good.length));
+});
+
+test('killed with SIGKILL after receiving and before Kafka acknowledged, then restarted: every message the broker acknowledged is in Kafka', async () => {
+  const t = await newIngestTest('kill');
+  const n = 3000;
+  const messages = Array.from({ length: n }, (_, i) => ({ topic: `${t.prefix}/dev-${i % 20}/temperature`, payload: String(i) }));
+  // A first run creates the persistent session, so that the broker queues what comes while the connector is down.
+  const first = start(t, 'first', { SLUICE_FAULT: 'ingest.before-kafka-ack:3', INGEST_BATCH_MAX: '100' });
+  await first.started();
+  const acked = await publishAll(sharedBroker, {}, messages);
+  expect(await first.exited).toBe(null); // SIGKILLed by the fault point
+  running.splice(running.indexOf(first), 1);
+  const before = await total(t.topic);
+  expect(before).toBeLessThan(BigInt(n));
+
+  const second = start(t, 'second');
+  await second.started();
+  const values = new Set<number>();
+  let redelivered = 0;
+  await readWhere(t.topic, (r) => {
+    values.add(t.serde.decode(r.value).value);
+    if (r.headers['mqtt.dup'] === 'true') redelivered += 1;
+    return true;
+  }, n);
+  expect(acked.filter((i) => !values.has(i))).toEqual([]);
+  // The held PUBACKs were never sent: the broker delivered those messages again, flagged dup.
+  expect(redelivered).toBeGreaterThan(0);
+  expect(await stop(second)).toBe(0);
+});
+
+test('while Kafka cannot acknowledge, the connector holds at most its window unacknowledged, then resumes by itself', async () => {
+  const t = await newIngestTest('kafka-down');
+  const admin = kafka.admin();
+  await admin.connect();
+  // One broker, two in-sync replicas required: every acks=all write is refused (NOT_ENOUGH_REPLICAS) until undone.
+  const setMinIsr = (v: string) => admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: t.topic, configEntries: [{ name: 'min.insync.replicas', value: v }] }] });
+  try {
+    await admin.createTopics({ topics: [{ topic: t.topic, numPartitions: 6 }], waitForLeaders: true });
+    await setMinIsr('2');
+    const window = 50;
+    const inst = start(t, 'main', { INGEST_INFLIGHT: String(window) });
+    const port = await inst.started();
+    const n = 1000;
+    const messages = Array.from({ length: n }, (_, i) => ({ topic: `${t.prefix}/dev-${i % 7}/humidity`, payload: String(i) }));
+    expect(await publishAll(sharedBroker, {}, messages)).toHaveLength(n);
+    await waitFor('a refused Kafka write', async () => ((await metric(port, 'sluice_kafka_send_retries_total')) > 0 ? true : undefined));
+    const unacked = await metric(port, 'sluice_mqtt_unacked');
+    expect(unacked).toBeGreaterThan(0);
+    expect(unacked).toBeLessThanOrEqual(window);
+    expect(await metric(port, 'sluice_mqtt_messages_total')).toBeLessThanOrEqual(window);
+    expect(await total(t.topic)).toBe(0n);
+
+    await setMinIsr('1');
+    const values = new Set((await readWhere(t.topic, () => true, n)).map((r) => t.serde.decode(r.value).value));
+    expect(values.size).toBe(n);
+    expect(await stop(inst)).toBe(0);
+  } finally {
+    await admin.disconnect();
+  }
+});
