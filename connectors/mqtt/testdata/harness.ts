@@ -19,12 +19,12 @@ export interface IngestTest {
 }
 
 /** A unique Kafka topic (schema registered) and MQTT prefix and client id for one test. */
-export async function newIngestTest(tag: string): Promise<IngestTest & { serde: Awaited<ReturnType<typeof registerReadings>> }> {
+export async function newIngestTest(tag: string, broker = sharedBroker): Promise<IngestTest & { serde: Awaited<ReturnType<typeof registerReadings>> }> {
   const id = `ingest-${tag}-${Date.now()}-${randomBytes(3).toString('hex')}`;
   const serde = await registerReadings(id);
   const env = {
     INGEST_TOPIC: id, MQTT_CLIENT_ID: id, MQTT_TOPIC_TEMPLATE: `${id}/{device_id}/{sensor_type}`,
-    MQTT_SESSION_EXPIRY_S: '600', MQTT_BROKER: sharedBroker,
+    MQTT_SESSION_EXPIRY_S: '600', MQTT_BROKER: broker,
   };
   return { id, topic: id, prefix: id, env, serde };
 }
