@@ -134,3 +134,18 @@ test('while Kafka refuses the writes, the connector holds at most its window una
     await admin.disconnect();
   }
 });
+
+test('two connectors in one shared-subscription group split the messages between them and lose none', async () => {
+  const t = await newIngestTest('share');
+  const group = { MQTT_SHARE_GROUP: t.id.slice(-20) };
+  const [a, b] = ['a', 'b'].map((x) => start(t, x, { ...group, MQTT_CLIENT_ID: `${t.id}-${x}` }));
+  const ports = [await a!.started(), await b!.started()];
+  const n = 400;
+  const messages = Array.from({ length: n }, (_, i) => ({ topic: `${t.prefix}/dev-${i % 10}/co2`, payload: String(i) }));
+  expect(await publishAll(sharedBroker, {}, messages)).toHaveLength(n);
+  const values = new Set((await readWhere(t.topic, () => true, n)).map((r) => t.serde.decode(r.value).value));
+  expect(values.size).toBe(n);
+  const received = await Promise.all(ports.map((p) => metric(p, 'sluice_mqtt_messages_total')));
+  expect(received.every((r) => r > 0)).toBe(true);
+  expect(received[0]! + received[1]!).toBe(n);
+});

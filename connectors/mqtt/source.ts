@@ -251,6 +251,9 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     async connected(): Promise<void> {
       const deadline = Date.now() + 15_000;
       while (!subscribed) {
+        // Refused credentials are not retried: a wrong password does not become right.
+        const code = (lastError as { code?: unknown } | undefined)?.code;
+        if (code === 134 || code === 135 || code === 4 || code === 5) throw new SluiceError(`cannot start ${NAME}: MQTT broker ${cfg.MQTT_BROKER} refused the connection: ${lastError!.message}`);
         if (Date.now() > deadline) throw new SluiceError(`cannot start ${NAME}: MQTT broker ${cfg.MQTT_BROKER} did not accept the connection${lastError ? `: ${lastError.message}` : ''}`);
         await sleep(100);
       }
