@@ -136,7 +136,10 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   let unacked = 0;
   /** handleMessage's callback, held while the buffer is full: only QoS 0 floods get here, QoS 1 is bounded by Receive Maximum. */
   let paused: (() => void) | undefined;
-  let wake: () => void = () => undefined;
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
   let stopping = false;
   let lastError: Error | undefined;
   let backoff = minBackoffMs;
@@ -223,7 +226,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   const writeLoop = async () => {
     while (!stopping || buffer.length > 0) {
       if (buffer.length === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
+        await new Promise<void>((resolve) => waiters.push(resolve));
         continue;
       }
       const batch = buffer.splice(0, cfg.INGEST_BATCH_MAX);
@@ -242,7 +245,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       }
     }
   };
-  const writer = writeLoop().catch((err: unknown) => fail(err as Error));
+  // Two batches in flight: one is being written while Kafka acknowledges the other.
+  const writer = Promise.all([writeLoop(), writeLoop()]).catch((err: unknown) => fail(err as Error));
 
   return {
     filter,
