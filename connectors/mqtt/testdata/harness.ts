@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions } from 'mqtt';
-import { kafka, registerReadings, waitFor, type Instance, type ReadBack } from '../../../core/runtime/testdata/harness.ts';
+import { readAll, registerReadings, waitFor, type Instance, type ReadBack } from '../../../core/runtime/testdata/harness.ts';
 
 const root = join(__dirname, '..', '..', '..');
 export const sharedBroker = process.env.MQTT_BROKER ?? 'mqtt://127.0.0.1:1883';
@@ -79,23 +79,4 @@ export async function publishAll(url: string, opts: IClientOptions, messages: { 
 }
 
 /** Reads `topic` from the beginning and keeps the records `keep` accepts, until there are `count`. */
-export async function readWhere(topic: string, keep: (r: ReadBack) => boolean, count: number, timeoutMs = 90_000): Promise<ReadBack[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const out: ReadBack[] = [];
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      const r = { key: message.key?.toString() ?? null, value: message.value, headers };
-      if (keep(r)) out.push(r);
-    },
-  });
-  try {
-    await waitFor(`${count} records on ${topic} (have ${out.length})`, async () => (out.length >= count ? true : undefined), timeoutMs);
-    return out;
-  } finally {
-    await consumer.disconnect();
-  }
-}
+export const readWhere = (topic: string, keep: (r: ReadBack) => boolean, count: number) => readAll(topic, count, 90_000, keep);
