@@ -181,7 +181,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     client.options.reconnectPeriod = backoff;
     metrics.connected.set(1);
     log.info({ filter }, 'connected to the MQTT broker');
-    client.subscribe(filter, { qos: 1 }, (err, granted) => {
+    // rh 1: retained messages only for a new subscription, not again at every reconnect.
+    client.subscribe(filter, { qos: 1, rh: 1 }, (err, granted) => {
       const refused = err ?? (granted?.some((g) => g.qos > 2) ? new Error(`the broker refused the subscription to ${filter}`) : undefined);
       if (refused) fail(new SluiceError(`MQTT subscribe failed: ${refused.message}`));
       else subscribed = true;
