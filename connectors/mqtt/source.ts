@@ -58,6 +58,8 @@ export function clientOptions(cfg: IngestConfig): IClientOptions {
     reconnectPeriod: minBackoffMs,
     resubscribe: false,
     manualConnect: true,
+    // MQTT.js formats debug lines for every packet even when nobody reads them; DEBUG=mqttjs* still shows them.
+    ...(process.env.DEBUG ? {} : { log: () => undefined }),
   };
 }
 
