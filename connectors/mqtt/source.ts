@@ -266,7 +266,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       }
     },
     async checks(registry: RegistryClient): Promise<Record<string, boolean | string>> {
-      const probe = (p: Promise<unknown>) => p.then(() => true as const, (err: Error) => err.message);
+      const late = () => sleep(5000, undefined, { ref: false }).then(() => { throw new Error('did not answer within 5000 ms'); });
+      const probe = (p: Promise<unknown>) => Promise.race([p, late()]).then(() => true as const, (err: Error) => err.message);
       return {
         mqtt: client.connected || `not connected${lastError ? `: ${lastError.message}` : ''}`,
         kafka: await probe(kafka.ping()),

@@ -5,6 +5,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { readAll, registerReadings, waitFor, type Instance, type ReadBack } from '../../../core/runtime/testdata/harness.ts';
 
@@ -79,4 +80,4 @@ export async function publishAll(url: string, opts: IClientOptions, messages: { 
 }
 
 /** Reads `topic` from the beginning and keeps the records `keep` accepts, until there are `count`. */
-export const readWhere = (topic: string, keep: (r: ReadBack) => boolean, count: number) => readAll(topic, count, 90_000, keep);
+export const readWhere = (topic: string, keep: (r: ReadBack) => boolean, count: number, client?: Kafka) => readAll(topic, count, 90_000, { keep, client });

@@ -87,10 +87,12 @@ export interface ReadBack {
 
 /**
  * Reads a topic from the beginning until `count` records have arrived (pass the topic's total to
- * read it all); with `keep`, only the records it accepts are kept and counted.
+ * read it all); with `keep`, only the records it accepts are kept and counted; `client` reads
+ * from another cluster than the shared one.
  */
-export async function readAll(topic: string, count: number, timeoutMs = 60_000, keep: (r: ReadBack) => boolean = () => true): Promise<ReadBack[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
+export async function readAll(topic: string, count: number, timeoutMs = 60_000, opts: { keep?: (r: ReadBack) => boolean; client?: Kafka } = {}): Promise<ReadBack[]> {
+  const keep = opts.keep ?? (() => true);
+  const consumer = (opts.client ?? kafka).consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const out: ReadBack[] = [];
