@@ -3,19 +3,12 @@
 //  2. through Kafka, against the pass-through topology on the same pre-filled topic (target >= 0.8x).
 // Each case runs in its own process, so peak RSS is that case's.
 // Usage: eval "$(bin/stack env)"; bin/node bench/windowed.ts [kafka records=200000] [driver records=1000000]
-import { spawnSync } from 'node:child_process';
 import { map } from 'rxjs';
-import { pino } from 'pino';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, minutes, type InRecord, type Topology } from '../core/index.ts';
+import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, minutes, type Topology } from '../core/index.ts';
 import { TopologyTestDriver } from '../core/testing/index.ts';
-import { startTopology } from '../core/runtime/run.ts';
-import { loadConfig } from '../core/config.ts';
-import { runtimeSchema } from '../core/runtime/config.ts';
-import { RegistryClient } from '../core/serde/registry.ts';
-import { AvroSerde, readSchema } from '../core/serde/avro.ts';
+import type { Reading } from '../topologies/reading.ts';
+import { drain, inChild, passthrough, prefill, row } from './lib.ts';
 
-interface Reading { device_id: string; sensor_type: string; value: number; unit: string; time: number; ingest_time: number }
 interface Stats { count: number; sum: number; min: number; max: number }
 const T0 = Date.UTC(2026, 10, 20);
 const SPAN = hours(24); // event times of a run spread over one day
@@ -58,65 +51,20 @@ if (mode === 'driver') {
   console.log(JSON.stringify({ rate: n / seconds, rssMiB: process.resourceUsage().maxRSS / 1024, results: driver.output('out').length }));
 } else if (mode === 'kafka') {
   const [kind, input, n] = [process.argv[3]!, process.argv[4]!, Number(process.argv[5])];
-  const cfg = loadConfig(runtimeSchema, { ...process.env, SLUICE_OPS_PORT: '0' });
   const name = `${input.replace(/\.in$/, '')}-${kind}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  const topology = kind === 'aggregate' ? hourly(name, input, `${input}.agg`) : defineTopology<Reading>({
-    name, description: 'benchmark pass-through', source: { topic: input, schema: 'sensor-readings' },
-    pipeline: map((r: InRecord<Reading>) => ({ to: 'out', key: r.key, value: r.value })),
-    sinks: { out: kafkaSink({ topic: `${input}.copy`, schema: 'sensor-readings' }) },
-  });
-  const admin = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const running = await startTopology(topology, cfg, pino({ level: 'warn' }));
-  const start = performance.now();
-  // Done when the group has committed every input record.
-  for (;;) {
-    const [row] = await admin.fetchOffsets({ groupId: name, topics: [input] });
-    if ((row?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) >= n) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const seconds = (performance.now() - start) / 1000;
-  await running.stop();
-  await admin.disconnect();
-  console.log(JSON.stringify({ rate: n / seconds, rssMiB: process.resourceUsage().maxRSS / 1024 }));
+  await drain(kind === 'aggregate' ? hourly(name, input, `${input}.agg`) : passthrough(name, input), n);
 } else {
   const [kafkaN, driverN] = [Number(process.argv[2] ?? 200_000), Number(process.argv[3] ?? 1_000_000)];
-  const child = (...args: string[]) => {
-    const r = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', import.meta.filename, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (r.status !== 0) throw new Error(`bench ${args.join(' ')} exited with ${r.status}`);
-    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rate: number; rssMiB: number };
-  };
-  const row = (label: string, r: { rate: number; rssMiB: number }) => console.log(`${label.padEnd(40)} ${r.rate.toFixed(0).padStart(9)} records/s   peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB`);
-
-  for (const keys of [10_000, 100_000]) row(`test driver, ${keys / 1000}k keys, ${driverN} records`, child('driver', String(keys), String(driverN)));
-
-  const cfg = loadConfig(runtimeSchema, process.env);
-  const kafka = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.ERROR });
-  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
-  const schema = readSchema('sensor-readings');
-  const results: Record<string, { rate: number; rssMiB: number }> = {};
+  const self = import.meta.filename;
+  for (const keys of [10_000, 100_000]) row(`test driver, ${keys / 1000}k keys, ${driverN} records`, inChild(self, 'driver', String(keys), String(driverN)));
   for (const keys of [10_000, 100_000]) {
     const input = `bench-win-${Date.now()}-${keys}.in`;
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: input, numPartitions: 6 }], waitForLeaders: true });
-    for (const t of [input, `${input}.copy`, `${input}.agg`]) await registry.register(`${t}-value`, schema);
-    const serde = new AvroSerde<Reading>(registry, `${input}-value`, schema);
-    await serde.init();
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    for (let i = 0; i < kafkaN; i += 10_000) {
-      const messages = Array.from({ length: Math.min(10_000, kafkaN - i) }, (_, j) => {
-        const r = reading(i + j, kafkaN, keys);
-        return { key: r.device_id, value: serde.encode(r) };
-      });
-      await producer.sendBatch({ topicMessages: [{ topic: input, messages }] });
-    }
-    await producer.disconnect();
-    for (const kind of ['passthrough', 'aggregate']) row(`kafka ${kind}, ${keys / 1000}k keys, ${kafkaN} records`, (results[`${kind}-${keys}`] = child('kafka', kind, input, String(kafkaN))));
-    console.log(`ratio aggregate/pass-through, ${keys / 1000}k keys: ${(results[`aggregate-${keys}`]!.rate / results[`passthrough-${keys}`]!.rate).toFixed(2)} (target >= 0.80)`);
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(input.replace(/\.in$/, '')));
-    await admin.deleteTopics({ topics });
-    await admin.disconnect();
+    await prefill(input, kafkaN, (i) => reading(i, kafkaN, keys), { [`${input}.copy`]: 'sensor-readings', [`${input}.agg`]: 'sensor-readings' });
+    const results = Object.fromEntries(['passthrough', 'aggregate'].map((kind) => {
+      const r = inChild(self, 'kafka', kind, input, String(kafkaN));
+      row(`kafka ${kind}, ${keys / 1000}k keys, ${kafkaN} records`, r);
+      return [kind, r];
+    }));
+    console.log(`ratio aggregate/pass-through, ${keys / 1000}k keys: ${(results.aggregate!.rate / results.passthrough!.rate).toFixed(2)} (target >= 0.80)`);
   }
 }

@@ -1,9 +1,11 @@
 // The public API of Sluice. What is not exported here is internal.
 export { defineTopology, type Topology, type TopologyDefinition, type InRecord, type OutRecord } from './topology.ts';
+export { defineConnector, type SourceConnector } from './connector.ts';
 export type { Sink, SinkFactory, SinkContext } from './sink.ts';
 export { SluiceError, ConfigError } from './errors.ts';
 export { kafkaSink } from '../sinks/kafka/sink.ts';
 export { TimeWindows, seconds, minutes, hours, type Window, type WindowSpec } from './windows.ts';
-export { windowedAggregate, type WindowedAggregateOptions, type WindowedResult } from './operators/windowedAggregate.ts';
+export { windowedAggregate, type WindowedAggregateOptions, type WindowedResult, type LateRecord } from './operators/windowedAggregate.ts';
 export type { TimeOptions } from './operators/eventTime.ts';
+export { stateful, type StatefulOptions } from './operators/stateful.ts';
 export { KeyValueStore } from './state/store.ts';

@@ -13,6 +13,8 @@ export interface SinkContext {
   readonly topology: string;
   /** The consumer group reading the source (the topology's name, or a replay's group): offsets a sink keeps are keyed by it. */
   readonly group: string;
+  /** Set during a replay (`bin/replay`): the event-time range replayed, ms, [from, to). */
+  readonly replay?: { readonly from: number; readonly to: number };
   readonly kafka: KafkaAdapter;
   readonly registry: RegistryClient;
   readonly log: Logger;

@@ -3,15 +3,7 @@ import { defineTopology, type InRecord, type Topology } from '../core/index.ts';
 import { timescaleSink } from '../sinks/timescale/sink.ts';
 import { sensorData, type TableSpec } from '../sinks/timescale/table.ts';
 
-/** A reading as schemas/sensor-readings.avsc decodes it. */
-export interface Reading {
-  device_id: string;
-  sensor_type: string;
-  value: number;
-  unit: string;
-  time: number;
-  ingest_time: number;
-}
+import type { Reading } from './reading.ts';
 
 /** sensor-readings → sensor_data, exactly once (offsets kept in the database). */
 export function timescaleSinkTopology(opts: { name?: string; topic?: string; table?: TableSpec } = {}): Topology<Reading> {

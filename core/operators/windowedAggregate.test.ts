@@ -46,6 +46,21 @@ test('a record for a closed window is late: dead letter "late", no output, state
   });
 });
 
+test('emitLate: a late record is also emitted, with its closed windows', () => {
+  scheduler.run(({ cold, expectObservable }) => {
+    const ctx = context();
+    const src = cold('a-b-c|', { a: at(30), b: at(70), c: at(45) });
+    const op = windowedAggregate<{ time: number; v: number }, number>({
+      store: 'counts', window: hourly, initial: () => 0, add: (n) => n + 1, emit: 'final', buffer: { maxWindows: 100, whenFull: 'fail' }, emitLate: true,
+    });
+    expectObservable(withTaskContext(ctx, () => src.pipe(eventTime(), op))).toBe('--x-l|', {
+      x: result('k1', 0, 1), l: { late: true, record: { ...at(45) }, windows: [{ start: T0, end: T0 + hours(1) }] },
+    });
+    scheduler.flush();
+    expect(ctx.deadLetters.map((d) => d.reason)).toEqual(['late']);
+  });
+});
+
 test('grace: a record inside the grace period still counts', () => {
   scheduler.run(({ cold, expectObservable }) => {
     // b at 11:09:59 keeps [10:00, 11:00) open; c (10:50) still counts; d at 11:10 closes it

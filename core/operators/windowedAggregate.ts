@@ -2,7 +2,8 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { InRecord } from '../topology.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
 import { taskContext } from '../state/context.ts';
-import { isClosed, windowsFor, type WindowSpec } from '../windows.ts';
+import { faultPoint } from '../fault.ts';
+import { isClosed, windowsFor, type Window, type WindowSpec } from '../windows.ts';
 
 export interface WindowedAggregateOptions<V, A> {
   /** Name of the state store (and of its changelog topic `<topology>-<store>-changelog`). */
@@ -22,6 +23,8 @@ export interface WindowedAggregateOptions<V, A> {
    * (or of a device that went silent) still close and emit.
    */
   idleTimeout?: number;
+  /** Also emit each late record (as a `LateRecord`), e.g. to repair what its window already emitted. */
+  emitLate?: boolean;
 }
 
 /** An aggregate of one key over the window [start, end), ms. */
@@ -32,6 +35,14 @@ export interface WindowedResult<A> {
   readonly value: A;
   /** True for the result emitted at the window's close. */
   readonly final: boolean;
+}
+
+/** A record that arrived after its window closed (only with `emitLate`); it is dead-lettered as well. */
+export interface LateRecord<V> {
+  readonly late: true;
+  readonly record: InRecord<V>;
+  /** Its closed windows. */
+  readonly windows: readonly Window[];
 }
 
 interface Entry<A> { k: string; s: number; a: A }
@@ -52,7 +63,9 @@ function validate(o: WindowedAggregateOptions<unknown, unknown>): void {
  * open, hopping windows). Closed windows leave the store. Results of windows closing together are
  * emitted in key order, so a rerun emits the same sequence.
  */
-export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): OperatorFunction<InRecord<V>, WindowedResult<A>> {
+export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A> & { emitLate: true }): OperatorFunction<InRecord<V>, WindowedResult<A> | LateRecord<V>>;
+export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): OperatorFunction<InRecord<V>, WindowedResult<A>>;
+export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): OperatorFunction<InRecord<V>, WindowedResult<A> | LateRecord<V>> {
   validate(opts as WindowedAggregateOptions<unknown, unknown>);
   const { window: spec, buffer } = opts;
   const keyOf = opts.key ?? ((r: InRecord<V>) => r.key);
@@ -76,7 +89,7 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
       else byEnd!.set(end, new Set([id]));
     };
 
-    return new Observable<WindowedResult<A>>((subscriber) => {
+    return new Observable<WindowedResult<A> | LateRecord<V>>((subscriber) => {
       const closeUpTo = (streamTime: number) => {
         const open = index();
         let any = false;
@@ -91,16 +104,17 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
             if (opts.emit === 'final' && complete(e.s, end)) subscriber.next({ key: e.k, start: e.s, end, value: e.a, final: true });
           }
         }
+        faultPoint('windows.closed'); // for kill tests at a window boundary
       };
 
       const onRecord = (r: InRecord<V>) => {
         const key = keyOf(r);
         if (key === null) return ctx.deadLetter(r, 'key', new Error(`windowedAggregate(${opts.store}) needs a key; the record has none`));
         const streamTime = ctx.streamTime();
-        const late: string[] = [];
+        const late: Window[] = [];
         for (const w of windowsFor(spec, r.eventTime)) {
           if (isClosed(spec, w, streamTime)) {
-            late.push(`[${new Date(w.start).toISOString()}, ${new Date(w.end).toISOString()})`);
+            late.push(w);
             continue;
           }
           const id = `${w.start}|${key}`;
@@ -121,7 +135,9 @@ export function windowedAggregate<V, A>(opts: WindowedAggregateOptions<V, A>): O
           if (opts.emit === 'update' && complete(w.start, w.end)) subscriber.next({ key, start: w.start, end: w.end, value: next.a, final: false });
         }
         if (late.length > 0) {
-          ctx.deadLetter(r, 'late', new Error(`window ${late.join(', ')} closed: stream time ${new Date(streamTime).toISOString()} passed its end + grace (${spec.grace} ms)`));
+          const names = late.map((w) => `[${new Date(w.start).toISOString()}, ${new Date(w.end).toISOString()})`).join(', ');
+          ctx.deadLetter(r, 'late', new Error(`window ${names} closed: stream time ${new Date(streamTime).toISOString()} passed its end + grace (${spec.grace} ms)`));
+          if (opts.emitLate) subscriber.next({ late: true, record: r, windows: late });
         }
         closeUpTo(streamTime);
       };

@@ -72,7 +72,9 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
   let cfg;
   try {
     const topologies = await loadTopologies(args.topologies);
-    topology = topologies.find((t) => t.name === args.topology);
+    const entry = topologies.find((t) => t.name === args.topology);
+    if (entry && 'kind' in entry) throw new ConfigError(`${entry.name} is a source connector: it reads no Kafka topic that could be replayed`);
+    topology = entry;
     if (!topology) throw new ConfigError(`${args.topology ? `unknown topology "${args.topology}"` : 'name a topology'}; valid ones:\n${list(topologies)}\n\n${usage}`);
     action = parseAction(args, Date.now());
     cfg = loadConfig(runtimeSchema);

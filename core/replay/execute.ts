@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Topology } from '../topology.ts';
 import type { KafkaAdapter } from '../kafka/adapter.ts';
 import type { RuntimeConfig } from '../runtime/config.ts';
-import { startTopology, type RunningTopology } from '../runtime/run.ts';
+import { startTopology } from '../runtime/run.ts';
 import { storesOf } from '../runtime/tasks.ts';
 import { changelogTopic } from '../naming.ts';
 import type { ReplayPlan } from './plan.ts';
@@ -30,7 +30,7 @@ export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan,
   const progress = new ReplayProgress(plan, Date.now());
   const draw = () => out.write(out.isTTY ? `\r${progress.line(Date.now())}\x1b[K` : `${progress.line(Date.now())}\n`);
   const timer = setInterval(draw, out.isTTY ? 250 : 5000);
-  let running: RunningTopology | undefined;
+  let running: Awaited<ReturnType<typeof startTopology>> | undefined;
   try {
     running = await startTopology(topology, { ...deps.cfg, SLUICE_OPS_PORT: 0 }, deps.log, {
       groupId: group,

@@ -9,7 +9,7 @@ import {
   caughtUp, createTopics, kafka, registerReadings, startInstance, waitFor, type Instance,
 } from '../runtime/testdata/harness.ts';
 import type { AvroSerde } from '../serde/avro.ts';
-import type { Reading } from '../../topologies/timescale-sink.ts';
+import type { Reading } from '../../topologies/reading.ts';
 import { createTestDb, withClient, type TestDb } from '../../sinks/timescale/testdata/db.ts';
 
 jest.setTimeout(180_000);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Topology } from '../topology.ts';
+import type { SourceConnector } from '../connector.ts';
 import { ConfigError } from '../errors.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
@@ -16,15 +17,18 @@ With no name, lists the topologies.
 
 Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (required); SLUICE_PARTITIONS (6),
 SLUICE_OPS_PORT (9464), SLUICE_CONCURRENCY (2), SLUICE_SHUTDOWN_TIMEOUT_MS (30000),
-SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000), SLUICE_LOG_LEVEL (info). Sinks read their own settings (see the README).`;
+SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000), SLUICE_LOG_LEVEL (info). Sinks and source
+connectors (ingest: MQTT_BROKER, MQTT_*, INGEST_*) read their own settings (see the README).`;
 
-export async function loadTopologies(module?: string): Promise<Topology<any>[]> {
-  const mod = (await import(module ? resolve(module) : '../../topologies/index.ts')) as { topologies?: Topology<any>[] };
+export type Entry = Topology<any> | SourceConnector;
+
+export async function loadTopologies(module?: string): Promise<Entry[]> {
+  const mod = (await import(module ? resolve(module) : '../../topologies/index.ts')) as { topologies?: Entry[] };
   if (!Array.isArray(mod.topologies)) throw new ConfigError(`${module} does not export a \`topologies\` array`);
   return mod.topologies;
 }
 
-export function list(topologies: Topology<any>[]): string {
+export function list(topologies: Entry[]): string {
   if (topologies.length === 0) return '(no topologies registered)';
   const width = Math.max(...topologies.map((t) => t.name.length));
   return topologies.map((t) => `  ${t.name.padEnd(width)}  ${t.description}`).join('\n');
@@ -46,19 +50,16 @@ export async function runTopologyCommand(args: { name?: string; help?: boolean; 
     console.error(`unknown topology "${args.name}"; valid ones:\n${list(topologies)}`);
     return 2;
   }
-  let cfg;
-  try {
-    cfg = loadConfig(runtimeSchema);
-  } catch (err) {
-    console.error(`bin/run-topology ${topology.name}: ${(err as Error).message}`);
-    return 2;
-  }
-
   const log = createLogger(topology.name);
   let running;
   try {
-    running = await startTopology(topology, cfg, log);
+    // A source connector reads its own configuration; a ConfigError from either is exit code 2.
+    running = 'kind' in topology ? await topology.run(log) : await startTopology(topology, loadConfig(runtimeSchema), log);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`bin/run-topology ${topology.name}: ${err.message}`);
+      return 2;
+    }
     log.fatal({ err }, 'could not start');
     console.error(`bin/run-topology ${topology.name}: ${(err as Error).message}`);
     return 1;

@@ -21,8 +21,6 @@ export interface RunningTopology {
   readonly opsPort: number;
   /** Rejects when the topology stops on a fatal error. */
   readonly failed: Promise<never>;
-  /** With `endOffsets`: resolves once every partition is committed up to its end. Otherwise never. */
-  readonly finished: Promise<void>;
   /** Stops fetching, finishes and commits the batch in progress, closes everything. */
   stop(): Promise<void>;
 }
@@ -52,7 +50,10 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref())]);
 
 /** Connects, checks every dependency, creates missing topics, then consumes until stopped. */
-export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger, opts: RunOptions = {}): Promise<RunningTopology> {
+export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger, opts: RunOptions = {}): Promise<RunningTopology & {
+  /** With `endOffsets`: resolves once every partition is committed up to its end. Otherwise never. */
+  readonly finished: Promise<void>;
+}> {
   const groupId = opts.groupId ?? consumerGroup(topology.name);
   const namespace = opts.stateNamespace ?? topology.name;
   const bounds = opts.endOffsets && new EndOffsets(opts.endOffsets, opts.startOffsets);
@@ -88,7 +89,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
-    const ctx: SinkContext = { topology: topology.name, group: groupId, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
+    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     const checks = async (): Promise<Record<string, boolean | string>> => {

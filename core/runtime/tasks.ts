@@ -55,11 +55,7 @@ export class PartitionTasks<V> {
   /** After a rebalance: drops the tasks of revoked partitions (returned) and starts restoring the new ones. */
   assign(partitions: readonly number[]): number[] {
     const revoked = [...this.tasks.keys()].filter((p) => !partitions.includes(p));
-    for (const p of revoked) {
-      void this.tasks.get(p)!.then((t) => t.close(), () => undefined);
-      this.tasks.delete(p);
-      this.positions.delete(p);
-    }
+    for (const p of revoked) this.drop(p);
     const fresh = partitions.filter((p) => !this.tasks.has(p));
     if (fresh.length > 0) this.start(fresh);
     return revoked;
@@ -69,8 +65,14 @@ export class PartitionTasks<V> {
   async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], nextOffset: string): Promise<void> {
     await this.exclusive(partition, async () => {
       const task = await (this.tasks.get(partition) ?? this.start([partition]).get(partition)!);
-      const result = task.process(inputs);
-      await this.deliver(task, partition, result, dead, nextOffset, raw);
+      try {
+        await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw);
+      } catch (err) {
+        // The task's state already holds the batch, its changelog does not: the client fetches the
+        // batch again, and a task restored from the changelog applies it once.
+        if (this.stores.length > 0) this.rebuild(partition);
+        throw err;
+      }
       this.positions.set(partition, nextOffset);
     });
   }
@@ -82,8 +84,25 @@ export class PartitionTasks<V> {
       const task = this.tasks.get(partition);
       if (position === undefined || !task) return; // revoked meanwhile
       const t = await task;
-      await this.deliver(t, partition, t.tick(now), [], position, undefined);
+      try {
+        await this.deliver(t, partition, t.tick(now), [], position, undefined);
+      } catch (err) {
+        this.rebuild(partition);
+        throw err;
+      }
     })));
+  }
+
+  /** Replaces a task whose state went ahead of its changelog by one restored from it. */
+  private rebuild(partition: number): void {
+    this.drop(partition);
+    this.start([partition]);
+  }
+
+  private drop(partition: number): void {
+    void this.tasks.get(partition)?.then((t) => t.close(), () => undefined);
+    this.tasks.delete(partition);
+    this.positions.delete(partition);
   }
 
   close(): void {

@@ -30,8 +30,8 @@ test('plain PostgreSQL: no extension objects, a time_bucket function and a senso
 test('roles: the writer inserts and keeps offsets, the reader only selects; role names are validated', () => {
   const sql = rolesSql('sluice', 'w', 'r').join(';\n');
   expect(sql).toContain('GRANT SELECT, INSERT ON sensor_data TO "w"');
-  expect(sql).toContain('GRANT SELECT, INSERT, UPDATE ON sluice_sink_offsets TO "w"');
-  expect(sql).toContain('GRANT SELECT ON sensor_data, sensor_hourly TO "r"');
+  expect(sql).toContain('GRANT SELECT, INSERT, UPDATE ON sluice_sink_offsets, sensor_stats_hourly, alerts TO "w"');
+  expect(sql).toContain('GRANT SELECT ON sensor_data, sensor_hourly, sensor_stats_hourly, alerts TO "r"');
   expect(sql).not.toMatch(/(INSERT|UPDATE|DELETE)[^;]* TO "r"/);
   expect(() => rolesSql('sluice', "w'; drop", 'r')).toThrow('writer role must match');
 });

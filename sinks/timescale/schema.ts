@@ -23,6 +23,28 @@ const common = [
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer_group, target_table, topic, partition)
 )`,
+  `CREATE TABLE IF NOT EXISTS sensor_stats_hourly (
+  bucket timestamptz NOT NULL,
+  device_id text NOT NULL,
+  sensor_type text NOT NULL,
+  avg_value double precision NOT NULL,
+  min_value double precision NOT NULL,
+  max_value double precision NOT NULL,
+  count bigint NOT NULL,
+  sum double precision NOT NULL,
+  PRIMARY KEY (bucket, device_id, sensor_type)
+)`,
+  `CREATE TABLE IF NOT EXISTS alerts (
+  id text PRIMARY KEY,
+  device_id text NOT NULL,
+  sensor_type text NOT NULL,
+  rule text NOT NULL,
+  severity text NOT NULL,
+  message text NOT NULL,
+  value double precision,
+  opened_at timestamptz NOT NULL,
+  cleared_at timestamptz
+)`,
   `CREATE TABLE IF NOT EXISTS sensor_data (
   time timestamptz NOT NULL,
   device_id text NOT NULL,
@@ -107,8 +129,8 @@ END $do$`;
     `GRANT CONNECT ON DATABASE ${db} TO ${quote(reader)}`,
     `GRANT USAGE ON SCHEMA public TO ${quote(writer)}, ${quote(reader)}`,
     `GRANT SELECT, INSERT ON sensor_data TO ${quote(writer)}`,
-    `GRANT SELECT, INSERT, UPDATE ON ${OFFSETS_TABLE} TO ${quote(writer)}`,
-    `GRANT SELECT ON sensor_data, sensor_hourly TO ${quote(reader)}`,
+    `GRANT SELECT, INSERT, UPDATE ON ${OFFSETS_TABLE}, sensor_stats_hourly, alerts TO ${quote(writer)}`,
+    `GRANT SELECT ON sensor_data, sensor_hourly, sensor_stats_hourly, alerts TO ${quote(reader)}`,
   ];
 }
 

@@ -34,9 +34,12 @@ const sqlState = (err: unknown) => String((err as { code?: unknown }).code ?? ''
  * backoff until it ends, which pauses the partition. Settings come from the environment (TIMESCALE_URL…).
  * @example timescaleSink(sensorData)
  */
-export function timescaleSink(tableSpec: TableSpec, env: Record<string, string | undefined> = process.env): SinkFactory {
+export function timescaleSink(tableSpec: TableSpec, opts: { offsets?: boolean } = {}, env: Record<string, string | undefined> = process.env): SinkFactory {
   const table = validateTable(tableSpec);
-  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.group, ctx.log);
+  // Stateful topologies (whose state stores say where processing resumes) write upsert tables
+  // without offsets: a replayed batch upserts the same rows.
+  if (opts.offsets === false && !table.conflict) throw new SluiceError(`table ${table.name}: without stored offsets the sink needs a conflict key (upsert), or a replayed batch would be stored twice`);
+  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.group, ctx.log, opts.offsets ?? true);
 }
 
 const storeOffsetSql = `INSERT INTO ${OFFSETS_TABLE} (consumer_group, target_table, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
@@ -71,8 +74,11 @@ export class TimescaleSink implements Sink {
   private readonly columns: string;
   private readonly stage: string;
 
+  private readonly keepOffsets: boolean;
+
   /** `group` is the consumer group (the topology's, or a replay's): offsets are kept per group, table, topic and partition. */
-  constructor(table: TableSpec, cfg: TimescaleConfig, group: string, log: Logger) {
+  constructor(table: TableSpec, cfg: TimescaleConfig, group: string, log: Logger, keepOffsets = true) {
+    this.keepOffsets = keepOffsets;
     this.table = table;
     this.cfg = cfg;
     this.group = group;
@@ -104,6 +110,7 @@ export class TimescaleSink implements Sink {
   }
 
   async resumeOffset(source: SourcePartition): Promise<string | undefined> {
+    if (!this.keepOffsets) return undefined;
     return this.retrying(`read offsets of ${source.topic}/${source.partition}`, async () => {
       const r = await this.pool.query(
         `SELECT next_offset::text AS o FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 AND target_table = $2 AND topic = $3 AND partition = $4`,
@@ -114,6 +121,7 @@ export class TimescaleSink implements Sink {
   }
 
   async resetOffsets(topic: string, offsets: ReadonlyMap<number, string>): Promise<void> {
+    if (!this.keepOffsets) return;
     await resetStoredOffsets(this.pool, { group: this.group, table: this.table.name, topic }, offsets);
   }
 
@@ -162,6 +170,12 @@ export class TimescaleSink implements Sink {
     const rejected: Rejected[] = [];
     try {
       await c.query('BEGIN');
+      if (!this.keepOffsets) {
+        if (rows.length > 0) await this.load(c, rows, false, rejected);
+        await c.query('COMMIT');
+        c.release();
+        return rejected;
+      }
       const key = [this.group, this.table.name, source.topic, source.partition];
       const stored = await c.query(
         `SELECT next_offset::text AS o FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 AND target_table = $2 AND topic = $3 AND partition = $4 FOR UPDATE`, key);

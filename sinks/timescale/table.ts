@@ -59,3 +59,20 @@ export const sensorData: TableSpec = validateTable({
   ],
   conflict: { key: ['device_id', 'sensor_type', 'time'], action: 'nothing' },
 });
+
+/** Alerts by their deterministic id, written by `alerting`: opening inserts, clearing updates. */
+export const alertsTable: TableSpec = validateTable({
+  name: 'alerts',
+  columns: [
+    { name: 'id', type: 'text' },
+    { name: 'device_id', type: 'text' },
+    { name: 'sensor_type', type: 'text' },
+    { name: 'rule', type: 'text' },
+    { name: 'severity', type: 'text' },
+    { name: 'message', type: 'text' },
+    { name: 'value', type: 'double precision', nullable: true },
+    { name: 'opened_at', type: 'timestamptz' },
+    { name: 'cleared_at', type: 'timestamptz', nullable: true },
+  ],
+  conflict: { key: ['id'], action: 'update' },
+});

@@ -1,7 +1,8 @@
 // Topologies for bin/replay's integration tests: topic and group names come from SLUICE_TEST_ID.
 import { map } from 'rxjs';
 import { defineTopology, windowedAggregate, TimeWindows, minutes, type InRecord } from '../../index.ts';
-import { timescaleSinkTopology, type Reading } from '../../../topologies/timescale-sink.ts';
+import { timescaleSinkTopology } from '../../../topologies/timescale-sink.ts';
+import type { Reading } from '../../../topologies/reading.ts';
 import { timescaleSink } from '../../../sinks/timescale/sink.ts';
 import { sensorData, validateTable } from '../../../sinks/timescale/table.ts';
 import { archiverTopology } from '../../../topologies/archiver.ts';

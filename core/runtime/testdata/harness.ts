@@ -85,9 +85,14 @@ export interface ReadBack {
   headers: Record<string, string>;
 }
 
-/** Reads a topic from the beginning until `count` records have arrived (pass the topic's total to read it all). */
-export async function readAll(topic: string, count: number, timeoutMs = 60_000): Promise<ReadBack[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
+/**
+ * Reads a topic from the beginning until `count` records have arrived (pass the topic's total to
+ * read it all); with `keep`, only the records it accepts are kept and counted; `client` reads
+ * from another cluster than the shared one.
+ */
+export async function readAll(topic: string, count: number, timeoutMs = 60_000, opts: { keep?: (r: ReadBack) => boolean; client?: Kafka } = {}): Promise<ReadBack[]> {
+  const keep = opts.keep ?? (() => true);
+  const consumer = (opts.client ?? kafka).consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const out: ReadBack[] = [];
@@ -95,7 +100,8 @@ export async function readAll(topic: string, count: number, timeoutMs = 60_000):
     eachMessage: async ({ message }) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      out.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+      const r = { key: message.key?.toString() ?? null, value: message.value, headers };
+      if (keep(r)) out.push(r);
     },
   });
   try {

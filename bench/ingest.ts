@@ -1,0 +1,163 @@
+// MQTT ingest: QoS 1 throughput of the connector (PUBACK only after Kafka acks=all) against a bare
+// MQTT.js subscriber that only counts, draining the same burst from the same private Mosquitto
+// (infra/mosquitto/mosquitto.conf) in one run; then p99 publish→Kafka latency at half the
+// connector's rate, and the connector's peak RSS. The connector runs as `bin/run-topology ingest`.
+// Usage: eval "$(bin/stack env)"; bin/node bench/ingest.ts [messages=50000]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import mqtt from 'mqtt';
+import { RegistryClient } from '../core/serde/registry.ts';
+import { readSchema } from '../core/serde/avro.ts';
+
+const n = Number(process.argv[2] ?? 50_000);
+const root = join(import.meta.dirname, '..');
+const id = `bench-ingest-${Date.now()}`;
+const env = process.env;
+const kafka = new Kafka({ brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.ERROR });
+await new RegistryClient(env.SCHEMA_REGISTRY_URL!).register(`${id}-value`, readSchema('sensor-readings'));
+
+// A private broker with the development config (large queue), on a free port.
+const port = await new Promise<number>((res) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => res(p));
+  });
+});
+const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-mosquitto-'));
+const conf = readFileSync(join(root, 'infra', 'mosquitto', 'mosquitto.conf'), 'utf8')
+  .replace('@DATA@', `${dir}/`).replace(/^listener 1883 127\.0\.0\.1$/m, `listener ${port} 127.0.0.1`);
+writeFileSync(join(dir, 'mosquitto.conf'), `${conf}\nuser ${userInfo().username}\nlog_type error\n`);
+const broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+const url = `mqtt://127.0.0.1:${port}`;
+await sleep(1000);
+
+const topicOf = (i: number) => `${id}/dev-${i % 100}/temperature`;
+async function publish(count: number, payload: (i: number) => string, rate = Infinity): Promise<void> {
+  const pub = await mqtt.connectAsync(url, { clientId: `${id}-pub`, reconnectPeriod: 0 });
+  const start = performance.now();
+  let outstanding = 0;
+  for (let i = 0; i < count; i++) {
+    while (outstanding >= 2000 || i > ((performance.now() - start) / 1000) * rate) await sleep(outstanding >= 2000 ? 1 : 2);
+    outstanding++;
+    pub.publish(topicOf(i), payload(i), { qos: 1 }, () => outstanding--);
+  }
+  while (outstanding > 0) await sleep(5);
+  await pub.endAsync();
+}
+const session = { clean: false, protocolVersion: 5 as const, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0 };
+
+// Baseline: a bare subscriber drains the queued burst, PUBACKing each message as MQTT.js does.
+async function bare(): Promise<number> {
+  const clientId = `${id}-bare`;
+  const first = await mqtt.connectAsync(url, { clientId, ...session });
+  await first.subscribeAsync(`${id}/+/+`, { qos: 1 });
+  await first.endAsync();
+  await publish(n, (i) => String(i % 50));
+  let count = 0;
+  let start = 0;
+  const done = new Promise<void>((res) => {
+    const sub = mqtt.connect(url, { clientId, ...session });
+    sub.on('connect', () => (start = performance.now()));
+    sub.on('message', () => {
+      if (++count === n) res(void sub.end());
+    });
+  });
+  await done;
+  return (performance.now() - start) / 1000;
+}
+
+interface Connector { child: ChildProcess; opsPort: number }
+async function startConnector(label: string): Promise<Connector> {
+  const child = spawn(join(root, 'bin', 'run-topology'), ['ingest'], {
+    env: { ...env, SLUICE_OPS_PORT: '0', SLUICE_LOG_LEVEL: 'info', INGEST_TOPIC: id, MQTT_CLIENT_ID: `${id}-ingest`, MQTT_BROKER: url, MQTT_TOPIC_TEMPLATE: `${id}/{device_id}/{sensor_type}`, MQTT_SESSION_EXPIRY_S: '600' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (;;) {
+    const m = /"opsPort":(\d+)/.exec(out);
+    if (m) return { child, opsPort: Number(m[1]) };
+    if (child.exitCode !== null) throw new Error(`connector ${label} exited: ${out}`);
+    await sleep(20);
+  }
+}
+const stopConnector = async (c: Connector) => {
+  const exited = new Promise((res) => c.child.once('exit', res));
+  c.child.kill('SIGTERM');
+  await exited;
+};
+async function metric(c: Connector, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${c.opsPort}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`)).reduce((s, l) => s + Number(l.split(' ').at(-1)), 0);
+}
+
+let peakRss = 0;
+const admin = kafka.admin();
+await admin.connect();
+const inKafka = async () => (await admin.fetchTopicOffsets(id)).reduce((s, p) => s + Number(p.high), 0);
+/** Polls Kafka's end offsets (cheap for the connector), and its RSS every 10th time. */
+async function waitOut(c: Connector, total: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (i % 10 === 0) peakRss = Math.max(peakRss, await metric(c, 'sluice_process_process_resident_memory_bytes'));
+    if ((await inKafka()) >= total) return;
+    await sleep(20);
+  }
+}
+
+// The connector drains the same burst, written to Kafka before each PUBACK.
+async function connector(): Promise<number> {
+  const first = await startConnector('session'); // creates the persistent session (and the topic)
+  await stopConnector(first);
+  await publish(n, (i) => String(i % 50));
+  const before = await inKafka();
+  const c = await startConnector('drain');
+  const start = performance.now();
+  await waitOut(c, before + n);
+  const seconds = (performance.now() - start) / 1000;
+  await stopConnector(c);
+  return seconds;
+}
+
+// Latency: publish at `rate` with the publish time in the payload; a consumer reads the topic.
+async function latency(rate: number, count: number): Promise<number[]> {
+  const c = await startConnector('latency');
+  const consumer = kafka.consumer({ groupId: `${id}-latency`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: id, fromBeginning: false });
+  const lat: number[] = [];
+  const { AvroSerde } = await import('../core/serde/avro.ts');
+  const serde = new AvroSerde<{ time: number }>(new RegistryClient(env.SCHEMA_REGISTRY_URL!), `${id}-value`, readSchema('sensor-readings'));
+  await serde.init();
+  await consumer.run({ eachMessage: async ({ message }) => void lat.push(Date.now() - serde.decode(message.value).time) });
+  await sleep(3000); // the consumer joins its group before the publishing starts
+  await publish(count, () => JSON.stringify({ value: 21.5, time: Date.now() }), rate);
+  while (lat.length < count) await sleep(50);
+  peakRss = Math.max(peakRss, await metric(c, 'sluice_process_process_resident_memory_bytes'));
+  await consumer.disconnect();
+  await stopConnector(c);
+  return lat.sort((a, b) => a - b);
+}
+
+try {
+  const base = bare();
+  const bareSeconds = await base;
+  const ingestSeconds = await connector();
+  const [bareRate, ingestRate] = [n / bareSeconds, n / ingestSeconds];
+  console.log(`QoS 1 drain of ${n} queued messages, same broker:`);
+  console.log(`  bare MQTT.js subscriber (count only): ${bareRate.toFixed(0)} msg/s (${bareSeconds.toFixed(2)} s)`);
+  console.log(`  ingest connector (Avro, Kafka acks=all, then PUBACK): ${ingestRate.toFixed(0)} msg/s (${ingestSeconds.toFixed(2)} s)`);
+  console.log(`  ratio ingest/bare: ${(ingestRate / bareRate).toFixed(2)} (target >= 0.7)`);
+  const rate = Math.floor(ingestRate / 2);
+  const lat = await latency(rate, Math.min(rate * 10, n));
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+  console.log(`publish→Kafka (consumer sees it) at ${rate} msg/s, ${lat.length} messages: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${lat.at(-1)} ms`);
+  console.log(`connector peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+} finally {
+  broker.kill('SIGTERM');
+  await admin.disconnect();
+}

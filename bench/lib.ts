@@ -1,0 +1,75 @@
+// Shared by the benchmarks: pre-filling a topic, draining it with a topology, running a case in its own process.
+import { spawnSync } from 'node:child_process';
+import { map } from 'rxjs';
+import { pino } from 'pino';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { defineTopology, kafkaSink, type InRecord, type Topology } from '../core/index.ts';
+import { startTopology } from '../core/runtime/run.ts';
+import { loadConfig } from '../core/config.ts';
+import { runtimeSchema } from '../core/runtime/config.ts';
+import { RegistryClient } from '../core/serde/registry.ts';
+import { AvroSerde, readSchema } from '../core/serde/avro.ts';
+import type { Reading } from '../topologies/reading.ts';
+
+export interface CaseResult { rate: number; rssMiB: number }
+
+export const benchConfig = () => loadConfig(runtimeSchema, { ...process.env, SLUICE_OPS_PORT: '0' });
+
+/** Creates `input` (6 partitions) and fills it with `n` readings from `reading(i)`; registers the given subjects. */
+export async function prefill(input: string, n: number, reading: (i: number) => Reading, schemas: Record<string, string> = {}): Promise<void> {
+  const cfg = benchConfig();
+  const kafka = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.ERROR });
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: input, numPartitions: 6 }], waitForLeaders: true });
+  await admin.disconnect();
+  for (const [topic, schema] of Object.entries({ [input]: 'sensor-readings', ...schemas })) await registry.register(`${topic}-value`, readSchema(schema));
+  const serde = new AvroSerde<Reading>(registry, `${input}-value`, readSchema('sensor-readings'));
+  await serde.init();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  for (let i = 0; i < n; i += 10_000) {
+    const messages = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => {
+      const r = reading(i + j);
+      return { key: r.device_id, value: serde.encode(r) };
+    });
+    await producer.sendBatch({ topicMessages: [{ topic: input, messages }] });
+  }
+  await producer.disconnect();
+}
+
+/** Runs `topology` until its group has committed `n` records of its source; prints the rate and peak RSS as JSON. */
+export async function drain(topology: Topology<any>, n: number): Promise<void> {
+  const cfg = benchConfig();
+  const admin = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const running = await startTopology(topology, cfg, pino({ level: 'warn' }));
+  const start = performance.now();
+  for (;;) {
+    const [row] = await admin.fetchOffsets({ groupId: topology.name, topics: [topology.source.topic] });
+    if ((row?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) >= n) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await running.stop();
+  await admin.disconnect();
+  console.log(JSON.stringify({ rate: n / seconds, rssMiB: process.resourceUsage().maxRSS / 1024 } satisfies CaseResult));
+}
+
+/** Runs this benchmark file again with `args` in a child process and returns the JSON it printed last. */
+export function inChild(file: string, ...args: string[]): CaseResult {
+  const r = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench ${args.join(' ')} exited with ${r.status}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as CaseResult;
+}
+
+export const row = (label: string, r: CaseResult) =>
+  console.log(`${label.padEnd(44)} ${r.rate.toFixed(0).padStart(9)} records/s   peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB`);
+
+/** The baseline of the topology benchmarks: `input` copied to `<input>.copy` unchanged (decode, map, encode, produce). */
+export const passthrough = (name: string, input: string): Topology<Reading> => defineTopology<Reading>({
+  name, description: 'benchmark pass-through', source: { topic: input, schema: 'sensor-readings' },
+  pipeline: map((r: InRecord<Reading>) => ({ to: 'out', key: r.key, value: r.value })),
+  sinks: { out: kafkaSink({ topic: `${input}.copy`, schema: 'sensor-readings' }) },
+});

@@ -1,0 +1,48 @@
+import type { MqttClient } from 'mqtt';
+
+/** A PUBACK owed to the broker for one QoS 1 message, tied to the connection it arrived on. */
+export interface AckToken {
+  readonly messageId: number;
+  readonly connection: number;
+}
+
+type SendPacket = (packet: Record<string, unknown>, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+
+/**
+ * Takes PUBACKs away from MQTT.js so that they go out only when `release` is called.
+ *
+ * MQTT.js (pinned at 5.16.0) has no API for this: it writes the PUBACK from `handleMessage`'s
+ * callback, and holding that callback stops it reading (DESIGN.md §8). So this wraps the one
+ * private method PUBACKs go through, `_sendPacket`, swallowing the automatic ones; the client
+ * keeps reading. A PUBACK from an earlier connection is never sent on a later one: the broker
+ * redelivers those messages, possibly under the same packet id. The redelivery integration test
+ * (connectors/mqtt/ingest.int.test.ts) guards this against changes inside MQTT.js.
+ */
+export function holdPubacks(client: MqttClient) {
+  const target = client as unknown as { _sendPacket: SendPacket };
+  const send = target._sendPacket.bind(client);
+  if (typeof send !== 'function') throw new Error('this MQTT.js version has no _sendPacket: see connectors/mqtt/acks.ts');
+  let connection = 0;
+  client.on('close', () => (connection += 1));
+  target._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd !== 'puback') return send(packet, cb, ...rest);
+    cb?.();
+  };
+  return {
+    /** The token for a message that has just arrived. */
+    token: (messageId: number): AckToken => ({ messageId, connection }),
+    /** Sends the PUBACKs still owed on the current connection; returns how many went out. */
+    release(tokens: readonly AckToken[]): number {
+      let sent = 0;
+      for (const t of tokens) {
+        if (t.connection !== connection || !client.connected) continue;
+        send({ cmd: 'puback', messageId: t.messageId });
+        sent += 1;
+      }
+      return sent;
+    },
+    /** True while the message's connection is still open: otherwise the broker will deliver it again. */
+    current: (t: AckToken) => t.connection === connection,
+  };
+}
+export type PubackGate = ReturnType<typeof holdPubacks>;

@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import { connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord } from '../../core/kafka/adapter.ts';
+import { RegistryClient } from '../../core/serde/registry.ts';
+import { AvroSerde, readSchema } from '../../core/serde/avro.ts';
+import { DLQ_TOPIC, valueSubject } from '../../core/naming.ts';
+import { SluiceError } from '../../core/errors.ts';
+import { faultPoint } from '../../core/fault.ts';
+import { deadLetter } from '../../core/runtime/dlq.ts';
+import { createMetrics } from '../../core/runtime/metrics.ts';
+import { startOpsServer } from '../../core/runtime/ops.ts';
+import type { RunningTopology } from '../../core/runtime/run.ts';
+import { holdPubacks, type AckToken } from './acks.ts';
+import { parseReading, templateFilter, type SensorReading } from './parse.ts';
+import type { IngestConfig } from './config.ts';
+
+const NAME = 'ingest';
+
+/** One received message on its way to Kafka, with the PUBACK it is owed (QoS 1). */
+interface Entry {
+  topic: string;
+  record: OutgoingRecord;
+  ack?: AckToken;
+}
+
+function ingestMetrics() {
+  const m = createMetrics(NAME);
+  const registers = [m.registry];
+  return {
+    ...m,
+    messages: new Counter({ name: 'sluice_mqtt_messages_total', help: 'MQTT messages received, by QoS', labelNames: ['qos'], registers }),
+    unacked: new Gauge({ name: 'sluice_mqtt_unacked', help: 'Messages received and not yet acknowledged to the broker', registers }),
+    connected: new Gauge({ name: 'sluice_mqtt_connected', help: '1 while connected to the MQTT broker', registers }),
+    sendRetries: new Counter({ name: 'sluice_kafka_send_retries_total', help: 'Kafka writes retried after a failure', registers }),
+  };
+}
+
+export function clientOptions(cfg: IngestConfig): IClientOptions {
+  const read = (f: string | undefined) => (f === undefined ? undefined : readFileSync(f));
+  return {
+    clientId: cfg.MQTT_CLIENT_ID,
+    clean: false,
+    protocolVersion: 5,
+    // Without a session expiry an MQTT 5 session ends at disconnect, and with it what is queued (DESIGN.md §8).
+    // Receive Maximum makes the broker stop sending once this many messages wait for their PUBACK.
+    properties: { sessionExpiryInterval: cfg.MQTT_SESSION_EXPIRY_S, receiveMaximum: cfg.INGEST_INFLIGHT },
+    username: cfg.MQTT_USERNAME,
+    password: cfg.MQTT_PASSWORD,
+    ca: read(cfg.MQTT_CA_FILE),
+    cert: read(cfg.MQTT_CERT_FILE),
+    key: read(cfg.MQTT_KEY_FILE),
+    keepalive: 30,
+    connectTimeout: 10_000,
+    reconnectPeriod: minBackoffMs,
+    resubscribe: false,
+    manualConnect: true,
+    // MQTT.js formats debug lines for every packet even when nobody reads them; DEBUG=mqttjs* still shows them.
+    ...(process.env.DEBUG ? {} : { log: () => undefined }),
+  };
+}
+
+const minBackoffMs = 250;
+const maxBackoffMs = 10_000;
+
+/**
+ * The MQTT source connector: subscribes with QoS 1 on a persistent session, turns messages into
+ * SensorReading records (bad ones into dead letters), writes them to Kafka in batches, and only
+ * then sends their PUBACKs. Serves /health, /ready and /metrics like a topology.
+ */
+export async function startIngest(cfg: IngestConfig, log: Logger): Promise<RunningTopology> {
+  const metrics = ingestMetrics();
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
+  const serde = new AvroSerde<SensorReading>(registry, valueSubject(cfg.INGEST_TOPIC), readSchema('sensor-readings'));
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${NAME}`, log);
+  let client: MqttClient | undefined;
+  let server: Server | undefined;
+  try {
+    await serde.init().catch((err: unknown) => {
+      throw new SluiceError(`cannot start ${NAME}: ${(err as Error).message}`);
+    });
+    await kafka.ensureTopics([cfg.INGEST_TOPIC, DLQ_TOPIC].map((topic) => ({ topic, partitions: cfg.SLUICE_PARTITIONS })));
+    client = mqtt.connect(cfg.MQTT_BROKER, clientOptions(cfg));
+    const ingest = createIngest({ cfg, client, kafka, serde, metrics, log });
+    client.connect();
+    await ingest.connected();
+    server = await startOpsServer({ port: cfg.SLUICE_OPS_PORT, metrics: metrics.registry, ready: () => ingest.checks(registry) });
+    const address = server.address();
+    const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
+    log.info({ topic: cfg.INGEST_TOPIC, filter: ingest.filter, clientId: cfg.MQTT_CLIENT_ID, opsPort }, 'started');
+    const srv = server;
+    return {
+      opsPort,
+      failed: ingest.failed,
+      async stop() {
+        const timeout = sleep(cfg.SLUICE_SHUTDOWN_TIMEOUT_MS, undefined, { ref: false }).then(() => {
+          throw new Error(`shutdown did not complete within ${cfg.SLUICE_SHUTDOWN_TIMEOUT_MS} ms`);
+        });
+        await Promise.race([ingest.drain(), timeout]);
+        srv.close();
+        await kafka.close();
+      },
+    };
+  } catch (err) {
+    client?.end(true);
+    server?.close();
+    await kafka.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+interface IngestDeps {
+  cfg: IngestConfig;
+  client: MqttClient;
+  kafka: KafkaAdapter;
+  serde: AvroSerde<SensorReading>;
+  metrics: ReturnType<typeof ingestMetrics>;
+  log: Logger;
+}
+
+const mqttHeaders = (p: IPublishPacket): Record<string, string> => ({
+  'mqtt.topic': p.topic, 'mqtt.qos': String(p.qos), 'mqtt.retain': String(p.retain), 'mqtt.dup': String(p.dup),
+});
+
+function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
+  const base = cfg.MQTT_TOPIC_FILTER ?? templateFilter(cfg.MQTT_TOPIC_TEMPLATE);
+  const filter = cfg.MQTT_SHARE_GROUP ? `$share/${cfg.MQTT_SHARE_GROUP}/${base}` : base;
+  const limits = { maxPayloadBytes: cfg.INGEST_MAX_PAYLOAD_BYTES, maxFutureMs: cfg.INGEST_MAX_FUTURE_MS };
+  let fail: (err: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  const gate = holdPubacks(client);
+  const buffer: Entry[] = [];
+  const bufferLimit = 2 * cfg.INGEST_INFLIGHT;
+  let unacked = 0;
+  /** handleMessage's callback, held while the buffer is full: only QoS 0 floods get here, QoS 1 is bounded by Receive Maximum. */
+  let paused: (() => void) | undefined;
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  let stopping = false;
+  let lastError: Error | undefined;
+  let backoff = minBackoffMs;
+  let subscribed = false;
+
+  const toEntry = (packet: IPublishPacket, ack: AckToken | undefined): Entry => {
+    const headers = mqttHeaders(packet);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const parsed = parseReading(cfg.MQTT_TOPIC_TEMPLATE, packet.topic, payload, Date.now(), limits);
+    let reason: string;
+    let error: Error;
+    if (parsed.ok) {
+      try {
+        return { topic: cfg.INGEST_TOPIC, record: { key: parsed.reading.device_id, value: serde.encode(parsed.reading), headers }, ack };
+      } catch (err) {
+        [reason, error] = ['serialize', err as Error];
+      }
+    } else {
+      [reason, error] = [parsed.reason, new Error(parsed.message)];
+    }
+    metrics.deadLetters.inc({ reason });
+    return { topic: DLQ_TOPIC, record: deadLetter({ key: null, value: payload, headers }, { topology: NAME, topic: packet.topic }, reason, error), ack };
+  };
+
+  client.handleMessage = (packet, done) => {
+    const p = packet as IPublishPacket;
+    // While stopping, the automatic PUBACK is swallowed and never released: the broker redelivers.
+    if (stopping) return done();
+    metrics.messages.inc({ qos: String(p.qos) });
+    const ack = p.qos === 1 && p.messageId !== undefined ? gate.token(p.messageId) : undefined;
+    if (ack) metrics.unacked.set(++unacked);
+    buffer.push(toEntry(p, ack));
+    wake();
+    if (buffer.length < bufferLimit) done();
+    else paused = done;
+  };
+  client.on('connect', () => {
+    backoff = minBackoffMs;
+    client.options.reconnectPeriod = backoff;
+    metrics.connected.set(1);
+    log.info({ filter }, 'connected to the MQTT broker');
+    // rh 1: retained messages only for a new subscription, not again at every reconnect.
+    client.subscribe(filter, { qos: 1, rh: 1 }, (err, granted) => {
+      const refused = err ?? (granted?.some((g) => g.qos > 2) ? new Error(`the broker refused the subscription to ${filter}`) : undefined);
+      if (refused) fail(new SluiceError(`MQTT subscribe failed: ${refused.message}`));
+      else subscribed = true;
+    });
+  });
+  client.on('close', () => {
+    metrics.connected.set(0);
+    backoff = Math.min(backoff * 2, maxBackoffMs);
+    client.options.reconnectPeriod = backoff;
+    // Messages of the closed connection not yet being written come again on the next one.
+    const before = buffer.length;
+    for (let i = buffer.length - 1; i >= 0; i--) if (buffer[i]!.ack && !gate.current(buffer[i]!.ack!)) buffer.splice(i, 1);
+    if (before > buffer.length) {
+      metrics.unacked.set((unacked -= before - buffer.length));
+      log.warn({ dropped: before - buffer.length }, 'MQTT connection closed; the broker will redeliver unacknowledged messages');
+    }
+  });
+  client.on('error', (err) => {
+    lastError = err;
+    log.warn({ err: { message: err.message } }, 'MQTT error');
+  });
+
+  const sendUntilDone = async (entries: Entry[]) => {
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    for (const e of entries) {
+      const list = byTopic.get(e.topic);
+      if (list) list.push(e.record);
+      else byTopic.set(e.topic, [e.record]);
+    }
+    const batches: OutgoingBatch[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    for (let wait = minBackoffMs; ; wait = Math.min(wait * 2, maxBackoffMs)) {
+      try {
+        return await kafka.send(batches);
+      } catch (err) {
+        metrics.sendRetries.inc();
+        log.warn({ err: { message: (err as Error).message }, records: entries.length, retryInMs: wait }, 'Kafka write failed; holding PUBACKs and retrying');
+        await sleep(wait);
+      }
+    }
+  };
+
+  const writeLoop = async () => {
+    while (!stopping || buffer.length > 0) {
+      if (buffer.length === 0) {
+        await new Promise<void>((resolve) => waiters.push(resolve));
+        continue;
+      }
+      const batch = buffer.splice(0, cfg.INGEST_BATCH_MAX);
+      faultPoint('ingest.before-kafka-ack');
+      await sendUntilDone(batch);
+      faultPoint('ingest.before-puback');
+      const acks = batch.flatMap((e) => (e.ack ? [e.ack] : []));
+      gate.release(acks);
+      metrics.unacked.set((unacked -= acks.length));
+      metrics.recordsOut.inc({ sink: cfg.INGEST_TOPIC }, batch.filter((e) => e.topic === cfg.INGEST_TOPIC).length);
+      metrics.batchSize.observe(batch.length);
+      if (paused && buffer.length < bufferLimit) {
+        const resume = paused;
+        paused = undefined;
+        resume();
+      }
+    }
+  };
+  // Two batches in flight: one is being written while Kafka acknowledges the other.
+  const writer = Promise.all([writeLoop(), writeLoop()]).catch((err: unknown) => fail(err as Error));
+
+  return {
+    filter,
+    failed,
+    /** Resolves on the first SUBACK; rejects with the broker's or the network's error after a timeout. */
+    async connected(): Promise<void> {
+      const deadline = Date.now() + 15_000;
+      while (!subscribed) {
+        // Refused credentials are not retried: a wrong password does not become right.
+        const code = (lastError as { code?: unknown } | undefined)?.code;
+        if (code === 134 || code === 135 || code === 4 || code === 5) throw new SluiceError(`cannot start ${NAME}: MQTT broker ${cfg.MQTT_BROKER} refused the connection: ${lastError!.message}`);
+        if (Date.now() > deadline) throw new SluiceError(`cannot start ${NAME}: MQTT broker ${cfg.MQTT_BROKER} did not accept the connection${lastError ? `: ${lastError.message}` : ''}`);
+        await sleep(100);
+      }
+    },
+    async checks(registry: RegistryClient): Promise<Record<string, boolean | string>> {
+      const late = () => sleep(5000, undefined, { ref: false }).then(() => { throw new Error('did not answer within 5000 ms'); });
+      const probe = (p: Promise<unknown>) => Promise.race([p, late()]).then(() => true as const, (err: Error) => err.message);
+      return {
+        mqtt: client.connected || `not connected${lastError ? `: ${lastError.message}` : ''}`,
+        kafka: await probe(kafka.ping()),
+        'schema-registry': await probe(registry.versions(serde.subject)),
+      };
+    },
+    /** Takes no new messages, writes and acknowledges what was received, disconnects (the session stays). */
+    async drain(): Promise<void> {
+      stopping = true;
+      paused?.();
+      wake();
+      await writer;
+      await client.endAsync();
+    },
+  };
+}

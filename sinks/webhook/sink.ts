@@ -1,0 +1,51 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sink, SinkFactory } from '../../core/sink.ts';
+
+export interface WebhookConfig {
+  /** Where each record's value is POSTed as JSON. Never logged: it may carry a token. */
+  url: string;
+  timeoutMs: number;
+  /** Tries per record, with backoff (0.2 s doubling); then the record goes to the DLQ (reason `webhook`). */
+  attempts: number;
+}
+
+/**
+ * POSTs each record's value as JSON. A record the endpoint keeps refusing (or that times out) goes to
+ * `sluice.dlq` after `attempts` tries, so a broken webhook delays a batch by a bounded time and never
+ * blocks the pipeline.
+ */
+export function webhookSink(cfg: WebhookConfig): SinkFactory {
+  return async ({ log }) => {
+    const post = async (body: string) => {
+      const res = await fetch(cfg.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(cfg.timeoutMs) });
+      await res.body?.cancel();
+      if (!res.ok) throw new Error(`webhook answered ${res.status} ${res.statusText}`);
+    };
+    const sink: Sink = {
+      check: async () => undefined, // calling the endpoint would send it something
+      topics: () => [],
+      async write(records, _source, reject) {
+        for (const r of records) {
+          const body = JSON.stringify(r.value);
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await post(body);
+              break;
+            } catch (err) {
+              const e = err as Error & { cause?: { code?: string } };
+              const message = e.name === 'TimeoutError' ? `webhook did not answer within ${cfg.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+              if (attempt >= cfg.attempts) {
+                reject(r, 'webhook', new Error(`${message} (after ${attempt} attempts)`));
+                break;
+              }
+              log.warn({ attempt, error: message }, 'webhook failed; retrying');
+              await sleep(200 * 2 ** (attempt - 1));
+            }
+          }
+        }
+      },
+      close: async () => undefined,
+    };
+    return sink;
+  };
+}

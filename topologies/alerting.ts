@@ -1,0 +1,77 @@
+import { mergeMap } from 'rxjs';
+import { defineTopology, kafkaSink, stateful, type OutRecord, type SinkFactory, type Topology } from '../core/index.ts';
+import { timescaleSink } from '../sinks/timescale/sink.ts';
+import { alertsTable } from '../sinks/timescale/table.ts';
+import { webhookSink } from '../sinks/webhook/sink.ts';
+import { alertingConfig, rulesOf, step, type Alert, type RuleState } from './alerting/rules.ts';
+import type { Reading } from './reading.ts';
+
+/** State of the `alerts` store, by key: `r|device|sensor|rule` → RuleState, `p|device|sensor` → last reading, `s|device` → silence. */
+type State = RuleState | { value: number; time: number } | { seen: number; open?: Alert };
+
+/**
+ * sensor-readings → one alert when a rule is breached, and the same alert (same id) again when the
+ * value has been back past the bound (minus the hysteresis) for ALERT_CLEAR_AFTER_MS: to the topic
+ * `alerts`, the table `alerts` (upsert by id) and, when configured, a webhook.
+ */
+export function alertingTopology(opts: { name?: string; topic?: string; alertsTopic?: string } = {}, env: Record<string, string | undefined> = process.env): Topology<Reading> {
+  const cfg = alertingConfig(env);
+  const rules = rulesOf(cfg);
+  const alertsTopic = opts.alertsTopic ?? 'alerts';
+  const silentAfter = cfg.ALERT_SILENT_AFTER_MS;
+  const sinks: Record<string, SinkFactory> = {
+    topic: kafkaSink({ topic: alertsTopic, schema: 'alerts' }),
+    table: timescaleSink(alertsTable, { offsets: false }),
+  };
+  if (cfg.ALERT_WEBHOOK_URL) sinks.webhook = webhookSink({ url: cfg.ALERT_WEBHOOK_URL, timeoutMs: cfg.ALERT_WEBHOOK_TIMEOUT_MS, attempts: cfg.ALERT_WEBHOOK_ATTEMPTS });
+  const targets = Object.keys(sinks);
+
+  return defineTopology<Reading>({
+    name: opts.name ?? 'alerting',
+    description: `alerts on thresholds (temperature > ${cfg.ALERT_THRESHOLD}), bounds, rate of change${silentAfter ? ' and silence' : ''} → ${alertsTopic} and the alerts table`,
+    source: { topic: opts.topic ?? 'sensor-readings', schema: 'sensor-readings' },
+    pipeline: (src) => src.pipe(
+      stateful<Reading, State, Alert>({
+        store: 'alerts',
+        onRecord: (r, store, emit, now) => {
+          const reading = r.value;
+          const { device_id: device, sensor_type: sensor } = reading;
+          if (silentAfter) {
+            const silence = store.get(`s|${device}`) as { open?: Alert } | undefined;
+            if (silence?.open) emit({ ...silence.open, cleared_at: reading.time });
+            store.put(`s|${device}`, { seen: now });
+          }
+          const applicable = rules.get(sensor);
+          if (!applicable) return;
+          const lastKey = `p|${device}|${sensor}`;
+          const previous = store.get(lastKey) as { value: number; time: number } | undefined;
+          for (const rule of applicable) {
+            const key = `r|${device}|${sensor}|${rule.name}`;
+            const next = step(rule, (store.get(key) as RuleState | undefined) ?? {}, reading, previous, cfg.ALERT_CLEAR_AFTER_MS);
+            if (next.state) store.put(key, next.state);
+            else store.delete(key);
+            if (next.send) emit(next.send);
+          }
+          store.put(lastKey, { value: reading.value, time: reading.time });
+        },
+        // Silence is wall-clock: when the device's last reading was processed, against now.
+        onWallClock: silentAfter ? (now, store, emit) => {
+          for (const [key, s] of store.entries()) {
+            if (!key.startsWith('s|')) continue;
+            const silence = s as { seen: number; open?: Alert };
+            if (silence.open || now - silence.seen < silentAfter) continue;
+            const device = key.slice(2);
+            const open: Alert = {
+              id: `${device}:any:silent:${silence.seen}`, device_id: device, sensor_type: 'any', rule: 'silent', severity: 'warning',
+              message: `no reading from ${device} for ${Math.round((now - silence.seen) / 60_000)} min`, value: null, opened_at: now, cleared_at: null,
+            };
+            store.put(key, { ...silence, open });
+            emit(open);
+          }
+        } : undefined,
+      }),
+      mergeMap((a) => targets.map((to): OutRecord => ({ to, key: a.id, value: a }))),
+    ),
+    sinks,
+  });
+}
