@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import {
   caughtUp, createTopics, kafka, registerReadings, startInstance, waitFor, type Instance,
 } from '../runtime/testdata/harness.ts';
-import type { AvroSerde } from '../serde/avro.ts';
+import { AvroSerde, readSchema } from '../serde/avro.ts';
+import { RegistryClient } from '../serde/registry.ts';
+import { valueSubject } from '../naming.ts';
 import type { Reading } from '../../topologies/reading.ts';
 import { createTestDb, withClient, type TestDb } from '../../sinks/timescale/testdata/db.ts';
 
@@ -42,8 +44,11 @@ async function produce(topic: string, from: number, n: number, partitions = 3): 
 }
 
 async function replay(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return replayWith({}, ...args);
+}
+async function replayWith(extraEnv: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(join(root, 'bin', 'replay'), [...args, '--topologies', topologiesModule], { env: env() });
+    const { stdout, stderr } = await promisify(execFile)(join(root, 'bin', 'replay'), [...args, '--topologies', topologiesModule], { env: { ...env(), ...extraEnv } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -278,3 +283,56 @@ async function endOffsetsSum(topic: string): Promise<number> {
   await admin.disconnect();
   return offsets.reduce((n, o) => n + Number(o.high), 0);
 }
+
+test('a replay of hourly-aggregates recomputes the hours it covers from sensor_data', async () => {
+  const HOUR = 3_600_000;
+  const hoursDb = await createTestDb();
+  const topic = `${id}.hours`;
+  const started: Instance[] = [];
+  try {
+    await createTopics([topic], 3);
+    const hoursSerde = await registerReadings(topic);
+    await new RegistryClient(process.env.SCHEMA_REGISTRY_URL!).register(valueSubject(`${id}.stats`), readSchema('sensor-stats-hourly'));
+    // Readings every 30 s of six devices over the three hours before the current one; the MQTT
+    // connector delivered one reading twice (same device, sensor and time; another offset).
+    const h = Date.now() - (Date.now() % HOUR) - 3 * HOUR;
+    const readings: Reading[] = [];
+    for (let t = h + 5000; t < h + 3 * HOUR; t += 30_000) {
+      for (let d = 0; d < 6; d++) readings.push({ device_id: `h-${d}`, sensor_type: 'temperature', value: 15 + ((t / 30_000 + d) % 11), unit: '°C', time: t + d, ingest_time: t + d });
+    }
+    const twice = readings.find((r) => r.device_id === 'h-0' && r.time >= h + HOUR + 600_000)!;
+    const producer = kafka.producer();
+    await producer.connect();
+    const sent = readings.flatMap((r) => (r === twice ? [r, r] : [r])); // the repeat right after the reading: in order, not late
+    await producer.sendBatch({ topicMessages: [{ topic, messages: sent.map((r) => ({ key: r.device_id, value: hoursSerde.encode(r), timestamp: String(r.time), partition: Number(r.device_id.slice(2)) % 3 })) }] });
+    await producer.disconnect();
+
+    const liveEnv = { TIMESCALE_URL: hoursDb.url, SLUICE_PARTITIONS: '3', HOURLY_GRACE_MS: '0', HOURLY_IDLE_MS: '0' };
+    for (const name of ['hourly', 'hours-db']) started.push(startInstance(`${id}-${name}`, id, name, liveEnv, topologiesModule));
+    for (const name of ['hourly', 'hours-db']) {
+      await waitFor(`${id}-${name} caught up`, async () => ((await caughtUp(`${id}-${name}`, topic)) ? true : undefined), 120_000);
+    }
+    const stats = (bucket: number) => withClient(hoursDb.url, async (c) => (await c.query(
+      'SELECT device_id, count::int, sum, min_value, max_value FROM sensor_stats_hourly WHERE bucket = $1 ORDER BY device_id', [new Date(bucket)])).rows);
+    const raw = (bucket: number) => withClient(hoursDb.url, async (c) => (await c.query(
+      `SELECT device_id, count(*)::int AS count, sum(value) AS sum, min(value) AS min_value, max(value) AS max_value FROM sensor_data
+       WHERE time >= $1 AND time < $2 GROUP BY device_id ORDER BY device_id`, [new Date(bucket), new Date(bucket + HOUR)])).rows);
+    // Live, the reading delivered twice counted twice in its hour; the first hour is right.
+    const second = h + HOUR;
+    expect((await stats(second))[0].count).toBe((await raw(second))[0].count + 1);
+    expect(await stats(h)).toEqual(await raw(h));
+
+    const run = await replayWith({ TIMESCALE_URL: hoursDb.url, HOURLY_GRACE_MS: '0', HOURLY_IDLE_MS: '0' }, `${id}-hourly`, '--from', iso(h), '--execute');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // Both closed hours now equal the raw readings; the open third hour was not written.
+    for (const bucket of [h, second]) expect(await stats(bucket)).toEqual(await raw(bucket));
+    expect(await stats(h + 2 * HOUR)).toEqual([]);
+  } finally {
+    for (const i of started) {
+      i.child.kill('SIGTERM');
+      await i.exited;
+    }
+    await hoursDb.drop();
+  }
+});

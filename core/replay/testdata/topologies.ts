@@ -6,6 +6,7 @@ import type { Reading } from '../../../topologies/reading.ts';
 import { timescaleSink } from '../../../sinks/timescale/sink.ts';
 import { sensorData, validateTable } from '../../../sinks/timescale/table.ts';
 import { archiverTopology } from '../../../topologies/archiver.ts';
+import { hourlyAggregatesTopology } from '../../../topologies/hourly-aggregates.ts';
 
 const id = process.env.SLUICE_TEST_ID ?? 'replay-test';
 
@@ -23,6 +24,9 @@ export const topologies = [
   // A topic whose log start was moved by retention (only planned, never run).
   timescaleSinkTopology({ name: `${id}-short`, topic: `${id}.short` }),
   archiverTopology({ name: `${id}-archiver`, topic: `${id}.in` }),
+  // The shipped hourly aggregation, and the sink that loads sensor_data, on a topic of older readings.
+  hourlyAggregatesTopology({ name: `${id}-hourly`, topic: `${id}.hours`, statsTopic: `${id}.stats` }),
+  timescaleSinkTopology({ name: `${id}-hours-db`, topic: `${id}.hours` }),
   defineTopology<Reading>({
     name: `${id}-windows`,
     description: 'readings per device and 5 minutes',
