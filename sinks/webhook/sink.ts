@@ -12,10 +12,10 @@ export interface WebhookConfig {
 /**
  * POSTs each record's value as JSON. A record the endpoint keeps refusing (or that times out) goes to
  * `sluice.dlq` after `attempts` tries, so a broken webhook delays a batch by a bounded time and never
- * blocks the pipeline.
+ * blocks the pipeline. A replay (`bin/replay`) posts nothing: it would notify old alerts again.
  */
 export function webhookSink(cfg: WebhookConfig): SinkFactory {
-  return async ({ log }) => {
+  return async ({ log, replay }) => {
     const post = async (body: string) => {
       const res = await fetch(cfg.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(cfg.timeoutMs) });
       await res.body?.cancel();
@@ -25,6 +25,7 @@ export function webhookSink(cfg: WebhookConfig): SinkFactory {
       check: async () => undefined, // calling the endpoint would send it something
       topics: () => [],
       async write(records, _source, reject) {
+        if (replay) return;
         for (const r of records) {
           const body = JSON.stringify(r.value);
           for (let attempt = 1; ; attempt++) {
