@@ -284,7 +284,7 @@ async function endOffsetsSum(topic: string): Promise<number> {
   return offsets.reduce((n, o) => n + Number(o.high), 0);
 }
 
-test('a replay of hourly-aggregates recomputes the hours it covers from sensor_data', async () => {
+test('replays of hourly-aggregates and alerting: hours recomputed from sensor_data, alerts unchanged', async () => {
   const HOUR = 3_600_000;
   const hoursDb = await createTestDb();
   const topic = `${id}.hours`;
@@ -292,7 +292,9 @@ test('a replay of hourly-aggregates recomputes the hours it covers from sensor_d
   try {
     await createTopics([topic], 3);
     const hoursSerde = await registerReadings(topic);
-    await new RegistryClient(process.env.SCHEMA_REGISTRY_URL!).register(valueSubject(`${id}.stats`), readSchema('sensor-stats-hourly'));
+    const registry = new RegistryClient(process.env.SCHEMA_REGISTRY_URL!);
+    await registry.register(valueSubject(`${id}.stats`), readSchema('sensor-stats-hourly'));
+    await registry.register(valueSubject(`${id}.alerts`), readSchema('alerts'));
     // Readings every 30 s of six devices over the three hours before the current one; the MQTT
     // connector delivered one reading twice (same device, sensor and time; another offset).
     const h = Date.now() - (Date.now() % HOUR) - 3 * HOUR;
@@ -307,9 +309,11 @@ test('a replay of hourly-aggregates recomputes the hours it covers from sensor_d
     await producer.sendBatch({ topicMessages: [{ topic, messages: sent.map((r) => ({ key: r.device_id, value: hoursSerde.encode(r), timestamp: String(r.time), partition: Number(r.device_id.slice(2)) % 3 })) }] });
     await producer.disconnect();
 
-    const liveEnv = { TIMESCALE_URL: hoursDb.url, SLUICE_PARTITIONS: '3', HOURLY_GRACE_MS: '0', HOURLY_IDLE_MS: '0' };
-    for (const name of ['hourly', 'hours-db']) started.push(startInstance(`${id}-${name}`, id, name, liveEnv, topologiesModule));
-    for (const name of ['hourly', 'hours-db']) {
+    // Temperatures above 24 raise alerts: an episode every few minutes per device.
+    const liveEnv = { TIMESCALE_URL: hoursDb.url, SLUICE_PARTITIONS: '3', HOURLY_GRACE_MS: '0', HOURLY_IDLE_MS: '0', ALERT_THRESHOLD: '24', ALERT_CLEAR_AFTER_MS: '60000' };
+    const names = ['hourly', 'hours-db', 'alerting'];
+    for (const name of names) started.push(startInstance(`${id}-${name}`, id, name, liveEnv, topologiesModule));
+    for (const name of names) {
       await waitFor(`${id}-${name} caught up`, async () => ((await caughtUp(`${id}-${name}`, topic)) ? true : undefined), 120_000);
     }
     const stats = (bucket: number) => withClient(hoursDb.url, async (c) => (await c.query(
@@ -322,12 +326,23 @@ test('a replay of hourly-aggregates recomputes the hours it covers from sensor_d
     expect((await stats(second))[0].count).toBe((await raw(second))[0].count + 1);
     expect(await stats(h)).toEqual(await raw(h));
 
-    const run = await replayWith({ TIMESCALE_URL: hoursDb.url, HOURLY_GRACE_MS: '0', HOURLY_IDLE_MS: '0' }, `${id}-hourly`, '--from', iso(h), '--execute');
+    const run = await replayWith(liveEnv, `${id}-hourly`, '--from', iso(h), '--execute');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     // Both closed hours now equal the raw readings; the open third hour was not written.
     for (const bucket of [h, second]) expect(await stats(bucket)).toEqual(await raw(bucket));
     expect(await stats(h + 2 * HOUR)).toEqual([]);
+
+    // Alerting replayed from the start of the topic rewrites the same alerts (same ids, same rows),
+    // including those of a device whose rows were lost.
+    const alerts = () => withClient(hoursDb.url, async (c) => (await c.query('SELECT * FROM alerts ORDER BY id')).rows);
+    const before = await alerts();
+    expect(before.length).toBeGreaterThan(10);
+    await withClient(hoursDb.url, (c) => c.query("DELETE FROM alerts WHERE device_id = 'h-0'")); // lost, say
+    const replayed = await replayWith(liveEnv, `${id}-alerting`, '--from', '0', '--execute');
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout).toContain(`replayed ${sent.length.toLocaleString('en-US')} records`);
+    expect(await alerts()).toEqual(before);
   } finally {
     for (const i of started) {
       i.child.kill('SIGTERM');

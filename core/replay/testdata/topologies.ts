@@ -7,6 +7,7 @@ import { timescaleSink } from '../../../sinks/timescale/sink.ts';
 import { sensorData, validateTable } from '../../../sinks/timescale/table.ts';
 import { archiverTopology } from '../../../topologies/archiver.ts';
 import { hourlyAggregatesTopology } from '../../../topologies/hourly-aggregates.ts';
+import { alertingTopology } from '../../../topologies/alerting.ts';
 
 const id = process.env.SLUICE_TEST_ID ?? 'replay-test';
 
@@ -27,6 +28,7 @@ export const topologies = [
   // The shipped hourly aggregation, and the sink that loads sensor_data, on a topic of older readings.
   hourlyAggregatesTopology({ name: `${id}-hourly`, topic: `${id}.hours`, statsTopic: `${id}.stats` }),
   timescaleSinkTopology({ name: `${id}-hours-db`, topic: `${id}.hours` }),
+  alertingTopology({ name: `${id}-alerting`, topic: `${id}.hours`, alertsTopic: `${id}.alerts` }),
   defineTopology<Reading>({
     name: `${id}-windows`,
     description: 'readings per device and 5 minutes',
