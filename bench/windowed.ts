@@ -2,7 +2,7 @@
 //  1. through the in-memory test driver, 10k and 100k distinct keys (target >= 300k records/s);
 //  2. through Kafka, against the pass-through topology on the same pre-filled topic (target >= 0.8x).
 // Each case runs in its own process, so peak RSS is that case's.
-// Usage: eval "$(bin/stack env)"; bin/node bench/windowed.ts [kafka records=200000] [driver records=1000000]
+// Usage: eval "$(bin/stack env)"; bin/node bench/windowed.ts [kafka records=500000] [driver records=1000000]
 import { map } from 'rxjs';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, minutes, type Topology } from '../core/index.ts';
 import { TopologyTestDriver } from '../core/testing/index.ts';
@@ -11,7 +11,9 @@ import { drain, inChild, passthrough, prefill, row } from './lib.ts';
 
 interface Stats { count: number; sum: number; min: number; max: number }
 const T0 = Date.UTC(2026, 10, 20);
-const SPAN = hours(24); // event times of a run spread over one day
+// Event times of a run spread over two hours: each key has many readings per hour, as a sensor
+// fleet does, and the first hour closes during the run.
+const SPAN = hours(2);
 const reading = (i: number, n: number, keys: number): Reading => {
   const time = T0 + Math.floor((i * SPAN) / n);
   return { device_id: `dev-${i % keys}`, sensor_type: 'temperature', value: 20 + (i % 17), unit: '°C', time, ingest_time: time };
@@ -54,7 +56,7 @@ if (mode === 'driver') {
   const name = `${input.replace(/\.in$/, '')}-${kind}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   await drain(kind === 'aggregate' ? hourly(name, input, `${input}.agg`) : passthrough(name, input), n);
 } else {
-  const [kafkaN, driverN] = [Number(process.argv[2] ?? 200_000), Number(process.argv[3] ?? 1_000_000)];
+  const [kafkaN, driverN] = [Number(process.argv[2] ?? 500_000), Number(process.argv[3] ?? 1_000_000)];
   const self = import.meta.filename;
   for (const keys of [10_000, 100_000]) row(`test driver, ${keys / 1000}k keys, ${driverN} records`, inChild(self, 'driver', String(keys), String(driverN)));
   for (const keys of [10_000, 100_000]) {

@@ -89,7 +89,8 @@ beforeAll(async () => {
 });
 
 test('hourly-aggregates killed mid-hour and at an hour boundary, then restarted: sensor_stats_hourly equals the recomputation from sensor_data', async () => {
-  await killedByFault(start('hourly', 'hourly-1', { SLUICE_FAULT: 'task.flushed:2' }));
+  // The first run writes its changelog after every batch, so that its second write comes mid-stream.
+  await killedByFault(start('hourly', 'hourly-1', { SLUICE_FAULT: 'task.flushed:2', SLUICE_COMMIT_INTERVAL_MS: '0' }));
   await killedByFault(start('hourly', 'hourly-2', { SLUICE_FAULT: 'windows.closed:3' }));
   const last = start('hourly', 'hourly-3');
   let seen = {};
@@ -124,7 +125,7 @@ test('hourly-aggregates killed mid-hour and at an hour boundary, then restarted:
 });
 
 test('alerting killed mid-stream and restarted: one alert per overheating, opened and cleared, none duplicated', async () => {
-  await killedByFault(start('alerting', 'alerting-1', { SLUICE_FAULT: 'task.flushed:2' }));
+  await killedByFault(start('alerting', 'alerting-1', { SLUICE_FAULT: 'task.flushed:2', SLUICE_COMMIT_INTERVAL_MS: '0' }));
   const last = start('alerting', 'alerting-2');
   await waitFor('alerting to catch up', async () => ((await caughtUp(`${id}-alerting`, input)) ? true : undefined), 120_000);
   await stop(last);

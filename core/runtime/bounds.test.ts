@@ -5,7 +5,7 @@ const batch = (partition: number, offsets: number[]) => ({
 });
 const offsets = (b: { records: { offset: string }[] }) => b.records.map((r) => Number(r.offset));
 
-test('a bounded run reads each partition up to its end and finishes once all are committed there', async () => {
+test('a bounded run reads each partition up to its end and finishes once all are processed there', async () => {
   const bounds = new EndOffsets(new Map([[0, '10'], [1, '5'], [2, '7']]), new Map([[0, '3'], [1, '5'], [2, '0']]));
   let finished = false;
   void bounds.finished.then(() => (finished = true));

@@ -2,7 +2,7 @@ import type { RawBatch } from '../kafka/adapter.ts';
 
 /**
  * End offsets of a bounded run (a replay): each partition is read up to, not including, its end;
- * `finished` resolves once every partition has committed up to its end.
+ * `finished` resolves once every partition has been processed up to its end.
  */
 export class EndOffsets {
   private readonly ends: Map<number, bigint>;
@@ -25,7 +25,7 @@ export class EndOffsets {
     return { ...batch, records: batch.records.filter((r) => BigInt(r.offset) < end) };
   }
 
-  /** Call once what came before `nextOffset` is committed. */
+  /** Call once what came before `nextOffset` is processed and its outputs are durable. */
   reached(partition: number, nextOffset: string): void {
     const end = this.ends.get(partition);
     if (end === undefined || BigInt(nextOffset) < end || !this.pending.delete(partition)) return;

@@ -17,7 +17,8 @@ With no name, lists the topologies.
 
 Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (required); SLUICE_PARTITIONS (6),
 SLUICE_OPS_PORT (9464), SLUICE_CONCURRENCY (2), SLUICE_SHUTDOWN_TIMEOUT_MS (30000),
-SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000), SLUICE_LOG_LEVEL (info). Sinks and source
+SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000), SLUICE_COMMIT_INTERVAL_MS (1000),
+SLUICE_LOG_LEVEL (info). Sinks and source
 connectors (ingest: MQTT_BROKER, MQTT_*, INGEST_*) read their own settings (see the README).`;
 
 export type Entry = Topology<any> | SourceConnector;

@@ -17,6 +17,11 @@ export const runtimeSchema = z.object({
   SLUICE_SHUTDOWN_TIMEOUT_MS: int(1000, 600_000, 30_000),
   /** Consumer group session timeout, ms: how long a crashed member keeps its partitions. */
   SLUICE_SESSION_TIMEOUT_MS: int(6000, 300_000, 30_000),
+  /**
+   * Stateful topologies: how often (ms) state changes go to the changelogs and offsets are committed.
+   * Longer: fewer changelog writes; after a crash, more outputs written again. 0: every batch.
+   */
+  SLUICE_COMMIT_INTERVAL_MS: int(0, 600_000, 1000),
   /** How often wall-clock timers (idle timeouts of windows) are looked at, in ms. */
   SLUICE_TICK_MS: int(10, 60_000, 1000),
 });

@@ -51,7 +51,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
 
 /** Connects, checks every dependency, creates missing topics, then consumes until stopped. */
 export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger, opts: RunOptions = {}): Promise<RunningTopology & {
-  /** With `endOffsets`: resolves once every partition is committed up to its end. Otherwise never. */
+  /** With `endOffsets`: resolves once every partition is processed up to its end (its outputs durable). Otherwise never. */
   readonly finished: Promise<void>;
 }> {
   const groupId = opts.groupId ?? consumerGroup(topology.name);
@@ -118,7 +118,14 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const partitions = cfg.SLUICE_PARTITIONS;
     const topics = [topology.source.topic, DLQ_TOPIC, ...[...sinks.values()].flatMap((s) => s.topics())];
     await kafka.ensureTopics([...new Set(topics)].map((topic) => ({ topic, partitions })));
-    tasks = new PartitionTasks({ topology, kafka, sinks, metrics, log, namespace, replayed: opts.replayed });
+    tasks = new PartitionTasks({
+      topology, kafka, sinks, metrics, log, namespace, replayed: opts.replayed, commitIntervalMs: cfg.SLUICE_COMMIT_INTERVAL_MS,
+      seek: (partition, offset) => void consumer?.seek(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'seek failed')),
+      commit: async (partition, offset) => {
+        const upTo = lowestDurable(sinks.values(), { topic: topology.source.topic, partition }, offset)!;
+        await consumer?.commit(partition, upTo).catch((err: unknown) => log.warn({ err, partition }, 'commit after a changelog write failed; the next one commits'));
+      },
+    });
     if (tasks.stores.length > 0) {
       // Changelogs are co-partitioned with the source: partition p of the source restores from partition p.
       const sourcePartitions = await kafka.partitionCount(topology.source.topic);
@@ -258,12 +265,14 @@ function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeA
       }
     }
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
-    await tasks.process(partition, inputs, batch.records, dead, nextOffset);
+    const committable = await tasks.process(partition, inputs, records, dead, records[0]!.offset, nextOffset);
 
     faultPoint('runtime.before-commit');
-    const endTimer = metrics.commitSeconds.startTimer();
-    await commit(lowestDurable(sinks.values(), { topic, partition }, nextOffset));
-    endTimer();
+    if (committable !== undefined) {
+      const endTimer = metrics.commitSeconds.startTimer();
+      await commit(lowestDurable(sinks.values(), { topic, partition }, committable));
+      endTimer();
+    }
     metrics.recordsIn.inc({ partition: String(partition) }, batch.records.length);
     metrics.batchSize.observe(batch.records.length);
     metrics.lag.set({ partition: String(partition) }, Number(BigInt(batch.highWatermark) - BigInt(nextOffset)));

@@ -75,7 +75,8 @@ test('an uninterrupted windowed count equals the counts computed from the input'
 test('killed with SIGKILL between its changelog write and its commit, then restarted: the same final results', async () => {
   const run = `${base}-b`;
   // The third flush of changelog records is followed by a SIGKILL, before the offsets are committed.
-  const killed = start(run, 'b-killed', { SLUICE_FAULT: 'task.flushed:3' });
+  // (Changelog written after every batch here, so that the third write comes mid-stream.)
+  const killed = start(run, 'b-killed', { SLUICE_FAULT: 'task.flushed:3', SLUICE_COMMIT_INTERVAL_MS: '0' });
   expect(await killed.exited).toBeNull();
   running.splice(running.indexOf(killed), 1);
   expect(await caughtUp(`${run}-windowed-count`, input)).toBe(false);

@@ -92,8 +92,7 @@ export class Task<V> {
     const streamTime = this.context.streamTime();
     const position: Position = { offset: nextOffset, streamTime: Number.isFinite(streamTime) ? streamTime : null };
     return this.stores()
-      .map((store) => ({ store, records: changelogRecords(this.context.store(store), this.context.partition, position) }))
-      .filter((c) => c.records.length > 0);
+      .map((store) => ({ store, records: changelogRecords(this.context.store(store), this.context.partition, position) }));
   }
 
   close(): void {

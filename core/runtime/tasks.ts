@@ -22,6 +22,15 @@ export interface TaskDeps<V> {
   namespace?: string;
   /** A replay's event-time range: windows it covers only in part are not emitted. */
   replayed?: { from: number; to: number };
+  /**
+   * How often (ms) the changelogs of a stateful task are written and its offsets committed, as Kafka
+   * Streams' commit.interval.ms: changes to a key in between are written once. 0: after every batch.
+   */
+  commitIntervalMs?: number;
+  /** Where the partition is fetched from next (after a failure, the last changelog position). */
+  seek?: (partition: number, offset: string) => void;
+  /** Commits a partition's offset outside a batch (after a timed changelog write). */
+  commit?: (partition: number, offset: string) => Promise<void>;
 }
 
 /** The names of the state stores a pipeline uses, found by building it once. */
@@ -34,14 +43,17 @@ export function storesOf<V>(topology: Topology<V>): string[] {
 /**
  * The tasks of the partitions this process owns. Work on one partition (a batch, a wall-clock tick)
  * runs one at a time. A task's stores are restored from their changelogs before its first record.
- * Everything a step produced is durable before its offsets are committed: sink outputs first, then
- * dead letters and changelog records (whose position says which offsets they include).
+ * Everything a step produced is durable before its offsets are committed: sink outputs and dead
+ * letters after each batch; changelog records (whose position says which offsets they include) at
+ * most every commit interval, and offsets are committed only up to that position.
  */
 export class PartitionTasks<V> {
   private readonly tasks = new Map<number, Promise<Task<V>>>();
   /** Where each partition resumes: the next offset after what its task has processed. */
   private readonly positions = new Map<number, string>();
   private readonly locks = new Map<number, Promise<unknown>>();
+  /** Per stateful partition: the position of its last changelog write (or restore), and when. */
+  private readonly flushed = new Map<number, { offset: string; at: number }>();
   /** The state stores of the pipeline. */
   readonly stores: string[];
 
@@ -61,19 +73,27 @@ export class PartitionTasks<V> {
     return revoked;
   }
 
-  /** Runs a batch of decoded records; `raw` holds the batch as fetched (for dead letters). */
-  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], nextOffset: string): Promise<void> {
-    await this.exclusive(partition, async () => {
+  /**
+   * Runs a batch of decoded records (`raw`: the batch as fetched, for dead letters; `first`: its
+   * first offset). Returns the offset the partition may commit, if any.
+   */
+  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], first: string, nextOffset: string): Promise<string | undefined> {
+    return this.exclusive(partition, async () => {
       const task = await (this.tasks.get(partition) ?? this.start([partition]).get(partition)!);
+      if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: first, at: this.now() });
       try {
         await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw);
       } catch (err) {
-        // The task's state already holds the batch, its changelog does not: the client fetches the
-        // batch again, and a task restored from the changelog applies it once.
-        if (this.stores.length > 0) this.rebuild(partition);
+        // The task's state holds what its changelog does not: a task restored from the changelog
+        // takes over, and the partition is fetched again from the changelog's position.
+        if (this.stores.length > 0) {
+          this.deps.seek?.(partition, this.flushed.get(partition)!.offset);
+          this.rebuild(partition);
+        }
         throw err;
       }
       this.positions.set(partition, nextOffset);
+      return this.stores.length > 0 ? this.flushed.get(partition)?.offset : nextOffset;
     });
   }
 
@@ -84,12 +104,16 @@ export class PartitionTasks<V> {
       const task = this.tasks.get(partition);
       if (position === undefined || !task) return; // revoked meanwhile
       const t = await task;
+      const before = this.flushed.get(partition)?.offset;
       try {
         await this.deliver(t, partition, t.tick(now), [], position, undefined);
       } catch (err) {
+        if (before !== undefined) this.deps.seek?.(partition, before);
         this.rebuild(partition);
         throw err;
       }
+      const after = this.flushed.get(partition)?.offset;
+      if (after !== undefined && after !== before) await this.deps.commit?.(partition, after);
     })));
   }
 
@@ -103,6 +127,11 @@ export class PartitionTasks<V> {
     void this.tasks.get(partition)?.then((t) => t.close(), () => undefined);
     this.tasks.delete(partition);
     this.positions.delete(partition);
+    this.flushed.delete(partition);
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
   }
 
   close(): void {
@@ -130,7 +159,9 @@ export class PartitionTasks<V> {
       }
       for (const [p, task] of created) {
         const offset = task.restored(restores.get(p)!);
-        if (offset !== undefined) this.positions.set(p, offset);
+        if (offset === undefined) continue;
+        this.positions.set(p, offset);
+        this.flushed.set(p, { offset, at: this.now() });
       }
     })();
     const out = new Map<number, Promise<Task<V>>>();
@@ -181,12 +212,19 @@ export class PartitionTasks<V> {
     }));
 
     const batches: OutgoingBatch[] = dead.length > 0 ? [{ topic: DLQ_TOPIC, messages: dead }] : [];
-    for (const { store, records } of task.changelog(nextOffset)) {
-      batches.push({ topic: changelogTopic(this.deps.namespace ?? topology.name, store), messages: records });
-      metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
+    const last = this.flushed.get(partition);
+    const flush = last !== undefined && this.now() - last.at >= (this.deps.commitIntervalMs ?? 0);
+    if (flush) {
+      for (const { store, records } of task.changelog(nextOffset)) {
+        batches.push({ topic: changelogTopic(this.deps.namespace ?? topology.name, store), messages: records });
+        metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
+      }
     }
     if (batches.length > 0) await kafka.send(batches);
-    faultPoint('task.flushed');
+    if (flush) {
+      this.flushed.set(partition, { offset: nextOffset, at: this.now() });
+      faultPoint('task.flushed');
+    }
     if (dead.length > 0) this.deps.log.warn({ partition, deadLetters: dead.length }, 'records sent to the dead-letter topic');
   }
 }

@@ -4,7 +4,7 @@ import type { KeyValueStore } from './store.ts';
 
 /**
  * A changelog holds one record per changed key (value = JSON, or null when deleted) and, after
- * the changes of each flush, a position record: the source offset the store includes everything
+ * the changes of each write, a position record: the source offset the store includes everything
  * before, and the task's stream time. Restoring stops at the last position record, so a flush cut
  * short by a crash is ignored as a whole, and the source records it covered are processed again.
  */
@@ -28,7 +28,8 @@ export function changelogRecords(store: KeyValueStore<unknown>, partition: numbe
     }
     out.push({ key, value: value === undefined ? null : Buffer.from(json), partition });
   }
-  if (out.length > 0) out.push({ key: POSITION_KEY, value: Buffer.from(JSON.stringify(position)), partition });
+  // Written even without changes: records since the last position may have moved stream time.
+  out.push({ key: POSITION_KEY, value: Buffer.from(JSON.stringify(position)), partition });
   return out;
 }
 
