@@ -192,7 +192,7 @@ test('a plan for a time before what retention kept says that data is no longer i
   expect((await replay(`${id}-short`, '--from', iso(at(250)))).stdout).not.toContain('no longer');
 });
 
-test('a replay recomputes the windows it covers whole, from event time, in its own changelog, next to the live topology', async () => {
+test('a replay recomputes the windows it covers whole, from event time, in a changelog of its own', async () => {
   const changelog = `${id}-windows-stats-changelog`;
   await withClient(db.url, (c) => c.query(
     'CREATE TABLE device_stats (device_id text NOT NULL, window_start timestamptz NOT NULL, n bigint NOT NULL, total double precision NOT NULL, UNIQUE (device_id, window_start))'));
@@ -205,7 +205,7 @@ test('a replay recomputes the windows it covers whole, from event time, in its o
     const raw = await withClient(db.url, async (c) => (await c.query(
       "SELECT device_id, time_bucket('5 minutes', time) AS window_start, count(*)::int AS n, sum(value) AS total FROM sensor_data GROUP BY 1, 2 ORDER BY 1, 2")).rows);
     const rawByKey = new Map(raw.map((r) => [`${r.device_id}|${r.window_start.getTime()}`, r]));
-    expect(live.length).toBeGreaterThan(300);
+    expect(live.length).toBeGreaterThanOrEqual(30 * 9); // 30 devices, nine or more closed 5-minute windows each
     for (const w of live) {
       const r = rawByKey.get(`${w.device_id}|${w.window_start.getTime()}`);
       expect([w.n, w.total]).toEqual([r.n, expect.closeTo(r.total, 6)]);
@@ -214,6 +214,10 @@ test('a replay recomputes the windows it covers whole, from event time, in its o
     // A bug wrote wrong aggregates from X on; the replay starts mid-window, 2.5 minutes before X.
     const x = Math.ceil(at(1200) / 300_000) * 300_000;
     await withClient(db.url, (c) => c.query('UPDATE device_stats SET n = 0, total = 0 WHERE window_start >= $1', [new Date(x)]));
+    // Stopped, so that its changelog only grows if the replay writes to it (a running topology writes a
+    // position record at every commit interval).
+    windows.child.kill('SIGTERM');
+    expect(await windows.exited).toBe(0);
     const changelogBefore = await endOffsetsSum(changelog);
     const run = await replay(`${id}-windows`, '--from', iso(x - 150_000), '--execute');
     expect(run.stderr).toBe('');
