@@ -87,6 +87,11 @@ export class Task<V> {
     return this.run((push) => push(() => this.context.tick(now)));
   }
 
+  /** True when a store has changes not yet drained to its changelog. */
+  hasChanges(): boolean {
+    return this.stores().some((store) => this.context.store(store).pending > 0);
+  }
+
   /** The changelog records for what changed since the last call, for a source resuming at `nextOffset`. */
   changelog(nextOffset: string): { store: string; records: OutgoingRecord[] }[] {
     const streamTime = this.context.streamTime();

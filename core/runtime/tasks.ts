@@ -213,7 +213,8 @@ export class PartitionTasks<V> {
 
     const batches: OutgoingBatch[] = dead.length > 0 ? [{ topic: DLQ_TOPIC, messages: dead }] : [];
     const last = this.flushed.get(partition);
-    const flush = last !== undefined && this.now() - last.at >= (this.deps.commitIntervalMs ?? 0);
+    // An idle partition writes nothing: neither its offset nor its state moved.
+    const flush = last !== undefined && this.now() - last.at >= (this.deps.commitIntervalMs ?? 0) && (last.offset !== nextOffset || task.hasChanges());
     if (flush) {
       for (const { store, records } of task.changelog(nextOffset)) {
         batches.push({ topic: changelogTopic(this.deps.namespace ?? topology.name, store), messages: records });

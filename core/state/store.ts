@@ -33,6 +33,11 @@ export class KeyValueStore<V> {
     return this.data.size;
   }
 
+  /** Keys changed since the last drain. */
+  get pending(): number {
+    return this.dirty.size;
+  }
+
   entries(): IterableIterator<[string, V]> {
     return this.data.entries();
   }
