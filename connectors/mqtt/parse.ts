@@ -1,14 +1,7 @@
 /** A reading as it goes to Kafka: the SensorReading Avro record (schemas/sensor-readings.avsc). */
-export interface SensorReading {
-  device_id: string;
-  sensor_type: string;
-  value: number;
-  unit: string;
-  /** Event time, ms since the epoch. */
-  time: number;
-  /** When the connector received the message, ms since the epoch. */
-  ingest_time: number;
-}
+import type { Reading as SensorReading } from '../../topologies/reading.ts';
+
+export type { SensorReading };
 
 /** Why a message was set aside; these are the `sluice.reason` header values and metric labels. */
 export type RejectReason =

@@ -58,9 +58,10 @@ async function committed(groupId: string, topic: string): Promise<string | undef
 /** A database of its own with a sensor_data table holding `rows`; returns its URL and a drop function. */
 async function sensorData(rows: ReturnType<typeof readings>) {
   const db = `sluice_test_${randomBytes(4).toString('hex')}`;
+  const ident = `"${db}"`; // generated above: letters, digits and _
   const admin = new pg.Client({ connectionString: conn.TIMESCALE_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${db}"`);
+  await admin.query(`CREATE DATABASE ${ident}`);
   const url = new URL(conn.TIMESCALE_URL);
   url.pathname = `/${db}`;
   const client = new pg.Client({ connectionString: url.toString() });
@@ -75,7 +76,7 @@ async function sensorData(rows: ReturnType<typeof readings>) {
     client,
     async drop() {
       await client.end();
-      await admin.query(`DROP DATABASE "${db}"`);
+      await admin.query(`DROP DATABASE ${ident}`);
       await admin.end();
     },
   };

@@ -97,7 +97,8 @@ export class TimescaleSink implements Sink {
         await ensureSchema(c, { archiveDays: this.cfg.ARCHIVE_DAYS, archiving: this.cfg.S3_BUCKET !== undefined });
       }
       this.schemaReady = true;
-      await c.query(`SELECT 1 FROM ${quote(this.table.name)} LIMIT 0`);
+      const table = quote(this.table.name); // validated identifier
+      await c.query(`SELECT 1 FROM ${table} LIMIT 0`);
     } catch (err) {
       throw new SluiceError(`database for ${this.table.name}: ${(err as Error).message}`, { retriable: true, cause: err });
     } finally {
