@@ -238,16 +238,18 @@ export class TimescaleSink implements Sink {
   }
 
   private async upsert(c: pg.PoolClient, rows: Row[]): Promise<void> {
+    // Every name below is a quoted identifier of the validated table spec.
     const { conflict, name } = this.table;
-    await c.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (LIKE ${quote(name)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-    await c.query(`TRUNCATE ${this.stage}`);
+    const [table, tableStage, columns] = [quote(name), this.stage, this.columns];
+    await c.query(`CREATE TEMP TABLE IF NOT EXISTS ${tableStage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await c.query(`TRUNCATE ${tableStage}`);
     // DO UPDATE refuses to touch a row twice in one statement; DO NOTHING skips repeats by itself.
     await this.copy(c, this.stage, conflict!.action === 'update' ? dedupe(this.table, rows) : rows);
-    const key = conflict!.key.map(quote).join(', ');
+    const columnsKey = conflict!.key.map(quote).join(', ');
     const rest = this.table.columns.filter((col) => !conflict!.key.includes(col.name));
     const action = conflict!.action === 'nothing' || rest.length === 0
       ? 'DO NOTHING'
       : `DO UPDATE SET ${rest.map((col) => `${quote(col.name)} = EXCLUDED.${quote(col.name)}`).join(', ')}`;
-    await c.query(`INSERT INTO ${quote(name)} (${this.columns}) SELECT ${this.columns} FROM ${this.stage} ON CONFLICT (${key}) ${action}`);
+    await c.query(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${tableStage} ON CONFLICT (${columnsKey}) ${action}`);
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ensureSchema, rolesSql } from '../schema.ts';
+import { quote as quoteIdent } from '../table.ts';
 
 export const adminUrl = process.env.TIMESCALE_URL ?? 'postgres://postgres@127.0.0.1:5432/sluice';
 
@@ -43,21 +44,21 @@ export async function createTestDb(base = adminUrl): Promise<TestDb> {
   const suffix = randomBytes(4).toString('hex');
   const name = `sluice_test_${suffix}`;
   const [writer, reader] = [`sluice_w_${suffix}`, `sluice_r_${suffix}`];
-  await withClient(urlFor(base, 'postgres'), (c) => c.query(`CREATE DATABASE ${name}`));
+  const ident = name; // generated above: letters, digits and _
+  await withClient(urlFor(base, 'postgres'), (c) => c.query(`CREATE DATABASE ${ident}`));
   const url = urlFor(base, name);
   await withClient(url, async (c) => {
     await ensureSchema(c, { archiveDays: 30, archiving: false }, true);
     await c.query('CREATE TABLE sensor_data_nokey (LIKE sensor_data)');
     for (const s of rolesSql(name, writer, reader)) await c.query(s);
-    await c.query(`GRANT SELECT, INSERT ON sensor_data_nokey TO ${writer}`);
-    await c.query(`ALTER ROLE ${writer} LOGIN`);
-    await c.query(`ALTER ROLE ${reader} LOGIN`);
+    for (const ident of [writer, reader]) await c.query(`ALTER ROLE ${ident} LOGIN`);
+    await c.query(`GRANT SELECT, INSERT ON sensor_data_nokey TO ${quoteIdent(writer)}`);
   });
   return {
     name, url, writerUrl: urlFor(base, name, writer), readerUrl: urlFor(base, name, reader),
     drop: () => withClient(urlFor(base, 'postgres'), async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      for (const role of [writer, reader]) await c.query(`DROP ROLE IF EXISTS ${role}`);
+      await c.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
+      for (const identRole of [writer, reader]) await c.query(`DROP ROLE IF EXISTS ${identRole}`);
     }),
   };
 }
