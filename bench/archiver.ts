@@ -8,14 +8,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { connectionSchema, loadConfig } from '../core/config.ts';
-import { RegistryClient } from '../core/serde/registry.ts';
-import { AvroSerde, readSchema } from '../core/serde/avro.ts';
 import { createS3Client } from '../sinks/s3/client.ts';
 import { parquetFormat, type Reading } from '../sinks/archive/format.ts';
 import { hyparquetFormat } from '../sinks/archive/hyparquetFormat.ts';
+import { prefill } from './lib.ts';
 
 type Writer = 'parquetjs-lite' | 'hyparquet-writer';
 
@@ -31,25 +30,13 @@ const admin = kafka.admin();
 await admin.connect();
 const id = `bench-${Date.now()}`;
 const input = `${id}.in`;
-await admin.createTopics({ topics: [{ topic: input, numPartitions: 3 }], waitForLeaders: true });
-const registry = new RegistryClient(conn.SCHEMA_REGISTRY_URL);
-const schema = readSchema('sensor-readings');
-await registry.register(`${input}-value`, schema);
-const serde = new AvroSerde<Reading>(registry, `${input}-value`, schema);
-await serde.init();
 
 const t0 = Date.UTC(2026, 10, 20);
 const row = (i: number): Reading => ({
   device_id: `dev-${i % 1000}`, sensor_type: ['temperature', 'humidity', 'pressure', 'co2'][i % 4]!, value: Math.round(200 + 100 * Math.sin(i / 1000)) / 10,
   unit: ['°C', '%', 'hPa', 'ppm'][i % 4]!, time: t0 + i * 10, ingest_time: t0 + i * 10 + 150,
 });
-const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-await producer.connect();
-for (let i = 0; i < n; i += 10_000) {
-  const messages = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ key: row(i + j).device_id, value: serde.encode(row(i + j)) }));
-  await producer.sendBatch({ topicMessages: [{ topic: input, messages }] });
-}
-await producer.disconnect();
+await prefill(input, n, row, {}, 3);
 console.log(`pre-filled ${input} with ${n} rows`);
 
 /** The bare writer loop: files of at most maxRows rows, same compression and row groups. */

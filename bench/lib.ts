@@ -15,14 +15,14 @@ export interface CaseResult { rate: number; rssMiB: number }
 
 export const benchConfig = () => loadConfig(runtimeSchema, { ...process.env, SLUICE_OPS_PORT: '0' });
 
-/** Creates `input` (6 partitions) and fills it with `n` readings from `reading(i)`; registers the given subjects. */
-export async function prefill(input: string, n: number, reading: (i: number) => Reading, schemas: Record<string, string> = {}): Promise<void> {
+/** Creates `input` and fills it with `n` readings from `reading(i)`; registers its subject and the `schemas` given (topic → schema). */
+export async function prefill(input: string, n: number, reading: (i: number) => Reading, schemas: Record<string, string> = {}, partitions = 6): Promise<void> {
   const cfg = benchConfig();
   const kafka = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.ERROR });
   const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: input, numPartitions: 6 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic: input, numPartitions: partitions }], waitForLeaders: true });
   await admin.disconnect();
   for (const [topic, schema] of Object.entries({ [input]: 'sensor-readings', ...schemas })) await registry.register(`${topic}-value`, readSchema(schema));
   const serde = new AvroSerde<Reading>(registry, `${input}-value`, readSchema('sensor-readings'));
@@ -67,9 +67,9 @@ export function inChild(file: string, ...args: string[]): CaseResult {
 export const row = (label: string, r: CaseResult) =>
   console.log(`${label.padEnd(44)} ${r.rate.toFixed(0).padStart(9)} records/s   peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB`);
 
-/** The baseline of the topology benchmarks: `input` copied to `<input>.copy` unchanged (decode, map, encode, produce). */
-export const passthrough = (name: string, input: string): Topology<Reading> => defineTopology<Reading>({
+/** The baseline of the topology benchmarks: `input` copied to `output` unchanged (decode, map, encode, produce). */
+export const passthrough = (name: string, input: string, output = `${input}.copy`): Topology<Reading> => defineTopology<Reading>({
   name, description: 'benchmark pass-through', source: { topic: input, schema: 'sensor-readings' },
   pipeline: map((r: InRecord<Reading>) => ({ to: 'out', key: r.key, value: r.value })),
-  sinks: { out: kafkaSink({ topic: `${input}.copy`, schema: 'sensor-readings' }) },
+  sinks: { out: kafkaSink({ topic: output, schema: 'sensor-readings' }) },
 });

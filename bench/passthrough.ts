@@ -1,40 +1,23 @@
 // Pass-through throughput: Sluice (decode Avro → map → encode → produce, commit after durable)
 // against a bare kafkajs consume-and-produce loop, on the same pre-filled topic, in one run.
 // Usage: eval "$(bin/stack env)"; bin/node bench/passthrough.ts [records=200000]
-import { map } from 'rxjs';
 import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { defineTopology, kafkaSink, type InRecord } from '../core/index.ts';
 import { startTopology } from '../core/runtime/run.ts';
-import { loadConfig } from '../core/config.ts';
-import { runtimeSchema } from '../core/runtime/config.ts';
-import { RegistryClient } from '../core/serde/registry.ts';
-import { AvroSerde, readSchema } from '../core/serde/avro.ts';
+import { benchConfig, passthrough, prefill } from './lib.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
-const cfg = loadConfig(runtimeSchema, { ...process.env, SLUICE_OPS_PORT: '0' });
+const cfg = benchConfig();
 const kafka = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.ERROR });
 const admin = kafka.admin();
 await admin.connect();
 const id = `bench-${Date.now()}`;
 const [input, baseOut, sluiceOut] = [`${id}.in`, `${id}.bare-out`, `${id}.sluice-out`];
-await admin.createTopics({ topics: [input, baseOut, sluiceOut].map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
-const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
-const schema = readSchema('sensor-readings');
-for (const t of [input, sluiceOut]) await registry.register(`${t}-value`, schema);
-const serde = new AvroSerde(registry, `${input}-value`, schema);
-await serde.init();
-
+await admin.createTopics({ topics: [baseOut, sluiceOut].map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
+const t0 = 1_790_000_000_000;
+await prefill(input, n, (i) => ({ device_id: `dev-${i % 1000}`, sensor_type: 'temperature', value: 21.5, unit: '°C', time: t0 + i, ingest_time: t0 + i }), { [sluiceOut]: 'sensor-readings' });
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
-const t0 = 1_790_000_000_000;
-for (let i = 0; i < n; i += 10_000) {
-  const messages = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({
-    key: `dev-${(i + j) % 1000}`,
-    value: serde.encode({ device_id: `dev-${(i + j) % 1000}`, sensor_type: 'temperature', value: 21.5, unit: '°C', time: t0 + i + j, ingest_time: t0 + i + j }),
-  }));
-  await producer.sendBatch({ topicMessages: [{ topic: input, messages }] });
-}
 console.log(`pre-filled ${input} with ${n} records`);
 
 async function outputCount(topic: string): Promise<number> {
@@ -66,13 +49,7 @@ await timeUntil(baseOut);
 const bareSeconds = (performance.now() - bareStart) / 1000;
 await bare.disconnect();
 
-const topology = defineTopology({
-  name: `${id}-sluice`,
-  description: 'benchmark pass-through',
-  source: { topic: input, schema: 'sensor-readings' },
-  pipeline: map((r: InRecord<unknown>) => ({ to: 'out', key: r.key, value: r.value })),
-  sinks: { out: kafkaSink({ topic: sluiceOut, schema: 'sensor-readings' }) },
-});
+const topology = passthrough(`${id}-sluice`, input, sluiceOut);
 // Timed from the start of consuming (group join included), as the bare loop is: connection checks are not throughput.
 const running = await startTopology(topology, cfg, pino({ level: 'warn' }));
 const sluiceStart = performance.now();

@@ -7,17 +7,16 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { startTopology } from '../core/runtime/run.ts';
 import { loadConfig } from '../core/config.ts';
 import { runtimeSchema } from '../core/runtime/config.ts';
-import { RegistryClient } from '../core/serde/registry.ts';
-import { AvroSerde, readSchema } from '../core/serde/avro.ts';
 import { timescaleSinkTopology } from '../topologies/timescale-sink.ts';
 import type { Reading } from '../topologies/reading.ts';
 import { encodeRow } from '../sinks/timescale/encode.ts';
 import { sensorData } from '../sinks/timescale/table.ts';
 import { createTestDb, withClient } from '../sinks/timescale/testdata/db.ts';
+import { prefill } from './lib.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const sample = Math.min(n, Number(process.argv[3] ?? 5000));
@@ -38,18 +37,7 @@ const truncate = () => withClient(db.url, (c) => c.query('TRUNCATE sensor_data, 
 const kafka = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.ERROR });
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic: input, numPartitions: 6 }], waitForLeaders: true });
-const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
-await registry.register(`${input}-value`, readSchema('sensor-readings'));
-const serde = new AvroSerde<Reading>(registry, `${input}-value`, readSchema('sensor-readings'));
-await serde.init();
-const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-await producer.connect();
-for (let i = 0; i < n; i += 5000) {
-  const messages = Array.from({ length: Math.min(5000, n - i) }, (_, j) => ({ key: reading(i + j).device_id, value: serde.encode(reading(i + j)) }));
-  await producer.sendBatch({ topicMessages: [{ topic: input, messages }] });
-}
-await producer.disconnect();
+await prefill(input, n, reading);
 console.log(`pre-filled ${input} with ${n} readings; database ${db.name} (sensor_data with its unique index)`);
 
 // 2. psql \copy of the same rows.
