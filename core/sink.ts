@@ -25,6 +25,13 @@ export interface SinkContext {
 /** Called by a sink for an output record it cannot write (for example, one its schema refuses). */
 export type Reject = (record: OutRecord, reason: string, error: Error) => void;
 
+/**
+ * Sends the dead letters of the batch being written (those of decoding and of the pipeline, and
+ * those reject()ed so far) to the dead-letter topic now; resolves once they are durable. A crash
+ * after it and before the batch is committed sends them again on the retry (at least once).
+ */
+export type SendDeadLetters = () => Promise<void>;
+
 export interface Sink {
   /** Connection check: throws with a message that says what to fix. Run before consuming, and by /ready. */
   check(): Promise<void>;
@@ -32,9 +39,10 @@ export interface Sink {
   topics(): string[];
   /**
    * Makes `records` durable; resolves only once they are. `nextOffset` is where the source
-   * partition resumes after this batch: a sink that keeps its own offsets stores it atomically.
+   * partition resumes after this batch: a sink that keeps its own offsets stores it atomically, and
+   * calls `sendDeadLetters` before that commit, since a restart skips a batch it stored.
    */
-  write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void>;
+  write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject, sendDeadLetters: SendDeadLetters): Promise<void>;
   /** For sinks that keep offsets themselves: where the partition resumes, if they know. */
   resumeOffset?(source: SourcePartition): Promise<string | undefined>;
   /** For sinks that keep offsets themselves: moves them (`bin/replay --reset-to`), partition → next offset. */

@@ -202,12 +202,20 @@ export class PartitionTasks<V> {
       if (list) list.push(out);
       else bySink.set(out.to, [out]);
     }
+    let deadLetters = dead.length;
+    const sendDeadLetters = async () => {
+      const sending = dead.slice();
+      if (sending.length === 0) return;
+      await kafka.send([{ topic: DLQ_TOPIC, messages: sending }]);
+      dead.splice(0, sending.length); // kept until sent: a failed send leaves them for the retry
+    };
     await Promise.all([...bySink].map(async ([name, records]) => {
       await sinks.get(name)!.write(records, { topic: topology.source.topic, partition, nextOffset }, (rec, reason, error) => {
         const value = Buffer.from(JSON.stringify(rec.value) ?? 'null');
         dead.push(deadLetter({ key: rec.key === null ? null : Buffer.from(rec.key), value, headers: { ...rec.headers, 'sluice.sink': name } }, origin, reason, error));
+        deadLetters++;
         count(reason);
-      });
+      }, sendDeadLetters);
       metrics.recordsOut.inc({ sink: name }, records.length);
     }));
 
@@ -226,7 +234,7 @@ export class PartitionTasks<V> {
       this.flushed.set(partition, { offset: nextOffset, at: this.now() });
       faultPoint('task.flushed');
     }
-    if (dead.length > 0) this.deps.log.warn({ partition, deadLetters: dead.length }, 'records sent to the dead-letter topic');
+    if (deadLetters > 0) this.deps.log.warn({ partition, deadLetters }, 'records sent to the dead-letter topic');
   }
 }
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
-import type { Reject, Sink, SinkFactory, SourcePartition } from '../../core/sink.ts';
+import type { Reject, SendDeadLetters, Sink, SinkFactory, SourcePartition } from '../../core/sink.ts';
 import type { OutRecord } from '../../core/topology.ts';
 import { SluiceError } from '../../core/errors.ts';
 import { loadConfig } from '../../core/config.ts';
@@ -126,7 +126,7 @@ export class TimescaleSink implements Sink {
     await resetStoredOffsets(this.pool, { group: this.group, table: this.table.name, topic }, offsets);
   }
 
-  async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject): Promise<void> {
+  async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject, sendDeadLetters: SendDeadLetters): Promise<void> {
     const rows: Row[] = [];
     const invalid: Rejected[] = [];
     for (const item of records) {
@@ -137,10 +137,16 @@ export class TimescaleSink implements Sink {
         invalid.push({ record: item, reason: 'invalid', error: err });
       }
     }
-    // Rejections are reported once their transaction committed (a retried attempt would repeat them),
+    // The batch's dead letters are sent before the commit that stores its offset: a restart after
+    // that commit skips the batch. Rejections are reported once, however often the write is retried,
     // and not at all for a batch stored before.
-    const rejected = await this.retrying(`write ${this.table.name}`, () => this.transaction(rows, source));
-    for (const r of rejected ? [...invalid, ...rejected] : []) reject(r.record, r.reason, r.error);
+    let reported = false;
+    const deadLettersFirst = async (rejected: Rejected[]) => {
+      if (!reported) for (const r of [...invalid, ...rejected]) reject(r.record, r.reason, r.error);
+      reported = true;
+      await sendDeadLetters();
+    };
+    await this.retrying(`write ${this.table.name}`, () => this.transaction(rows, source, deadLettersFirst));
   }
 
   async close(): Promise<void> {
@@ -165,17 +171,18 @@ export class TimescaleSink implements Sink {
     }
   }
 
-  /** One transaction: the rows and the next offset; undefined when the batch was stored before. */
-  private async transaction(rows: Row[], source: SourcePartition & { nextOffset: string }): Promise<Rejected[] | undefined> {
+  /** One transaction: the rows and the next offset, unless the batch was stored before; its dead letters are sent before the commit. */
+  private async transaction(rows: Row[], source: SourcePartition & { nextOffset: string }, beforeCommit: (rejected: Rejected[]) => Promise<void>): Promise<void> {
     const c = await this.pool.connect();
     const rejected: Rejected[] = [];
     try {
       await c.query('BEGIN');
       if (!this.keepOffsets) {
         if (rows.length > 0) await this.load(c, rows, false, rejected);
+        await beforeCommit(rejected);
         await c.query('COMMIT');
         c.release();
-        return rejected;
+        return;
       }
       const key = [this.group, this.table.name, source.topic, source.partition];
       const stored = await c.query(
@@ -185,13 +192,14 @@ export class TimescaleSink implements Sink {
         await c.query('ROLLBACK');
         c.release();
         this.log.info({ topic: source.topic, partition: source.partition, stored: at, nextOffset: source.nextOffset }, `${this.table.name}: batch stored before, skipped`);
-        return undefined;
+        return;
       }
       if (rows.length > 0) await this.load(c, rows, false, rejected);
       await c.query(storeOffsetSql, [...key, source.nextOffset]);
+      await beforeCommit(rejected);
       await c.query('COMMIT');
       c.release();
-      return rejected;
+      faultPoint('timescale.committed'); // killed here, the batch is stored and its Kafka offset is not
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       c.release(err as Error);
