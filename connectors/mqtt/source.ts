@@ -63,6 +63,8 @@ export function clientOptions(cfg: IngestConfig): IClientOptions {
   };
 }
 
+/** Kafka writes (batches) in flight at once. */
+const writesInFlight = 4;
 const minBackoffMs = 250;
 const maxBackoffMs = 10_000;
 
@@ -140,7 +142,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   let paused: (() => void) | undefined;
   const waiters: (() => void)[] = [];
   const wake = () => {
-    for (const w of waiters.splice(0)) w();
+    if (waiters.length > 0) for (const w of waiters.splice(0)) w();
   };
   let stopping = false;
   let lastError: Error | undefined;
@@ -226,6 +228,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     }
   };
 
+  /** Settles once the PUBACKs of every batch taken so far have gone out. */
+  let releasedSoFar = Promise.resolve();
   const writeLoop = async () => {
     while (!stopping || buffer.length > 0) {
       if (buffer.length === 0) {
@@ -233,11 +237,17 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
         continue;
       }
       const batch = buffer.splice(0, cfg.INGEST_BATCH_MAX);
+      const previous = releasedSoFar;
+      let released!: () => void;
+      releasedSoFar = new Promise<void>((resolve) => (released = resolve));
       faultPoint('ingest.before-kafka-ack');
       await sendUntilDone(batch);
+      // PUBACKs go out in the order the messages came (MQTT 5 §4.6), whichever write Kafka acknowledged first.
+      await previous;
       faultPoint('ingest.before-puback');
       const acks = batch.flatMap((e) => (e.ack ? [e.ack] : []));
       gate.release(acks);
+      released();
       metrics.unacked.set((unacked -= acks.length));
       metrics.recordsOut.inc({ sink: cfg.INGEST_TOPIC }, batch.filter((e) => e.topic === cfg.INGEST_TOPIC).length);
       metrics.batchSize.observe(batch.length);
@@ -248,8 +258,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       }
     }
   };
-  // Two batches in flight: one is being written while Kafka acknowledges the other.
-  const writer = Promise.all([writeLoop(), writeLoop()]).catch((err: unknown) => fail(err as Error));
+  // Several batches in flight: Kafka acknowledges some while the next is encoded and sent.
+  const writer = Promise.all(Array.from({ length: writesInFlight }, writeLoop)).catch((err: unknown) => fail(err as Error));
 
   return {
     filter,
