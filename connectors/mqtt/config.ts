@@ -35,8 +35,8 @@ export const ingestSchema = runtimeSchema.extend({
   INGEST_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name').default('sensor-readings'),
   /** Messages received but not yet acknowledged (MQTT 5 Receive Maximum): the backpressure window. */
   INGEST_INFLIGHT: int(1, 65_535, 5000),
-  /** Most records per Kafka produce request. */
-  INGEST_BATCH_MAX: int(1, 100_000, 5000),
+  /** Most records per Kafka produce request; four are in flight at once. */
+  INGEST_BATCH_MAX: int(1, 100_000, 1000),
   INGEST_MAX_PAYLOAD_BYTES: int(1, 1 << 20, 4096),
   /** How far ahead of the receive time a reading's own time may be, in ms. */
   INGEST_MAX_FUTURE_MS: int(0, 365 * 24 * 3600 * 1000, 5 * 60 * 1000),

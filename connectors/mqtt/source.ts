@@ -30,10 +30,25 @@ interface Entry {
 function ingestMetrics() {
   const m = createMetrics(NAME);
   const registers = [m.registry];
+  // Plain numbers on the per-message path, read when /metrics is scraped: a labelled inc() and a
+  // set() per message cost more than the rest of the bookkeeping.
+  const counts = { receivedByQos: [0, 0, 0] as [number, number, number], unacked: 0 };
   return {
     ...m,
-    messages: new Counter({ name: 'sluice_mqtt_messages_total', help: 'MQTT messages received, by QoS', labelNames: ['qos'], registers }),
-    unacked: new Gauge({ name: 'sluice_mqtt_unacked', help: 'Messages received and not yet acknowledged to the broker', registers }),
+    counts,
+    messages: new Counter({
+      name: 'sluice_mqtt_messages_total', help: 'MQTT messages received, by QoS', labelNames: ['qos'], registers,
+      collect() {
+        counts.receivedByQos.forEach((n, qos) => n > 0 && this.inc({ qos: String(qos) }, n));
+        counts.receivedByQos.fill(0);
+      },
+    }),
+    unacked: new Gauge({
+      name: 'sluice_mqtt_unacked', help: 'Messages received and not yet acknowledged to the broker', registers,
+      collect() {
+        this.set(counts.unacked);
+      },
+    }),
     connected: new Gauge({ name: 'sluice_mqtt_connected', help: '1 while connected to the MQTT broker', registers }),
     sendRetries: new Counter({ name: 'sluice_kafka_send_retries_total', help: 'Kafka writes retried after a failure', registers }),
   };
@@ -63,6 +78,8 @@ export function clientOptions(cfg: IngestConfig): IClientOptions {
   };
 }
 
+/** Kafka writes (batches) in flight at once. */
+const writesInFlight = 4;
 const minBackoffMs = 250;
 const maxBackoffMs = 10_000;
 
@@ -135,12 +152,12 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   const gate = holdPubacks(client);
   const buffer: Entry[] = [];
   const bufferLimit = 2 * cfg.INGEST_INFLIGHT;
-  let unacked = 0;
+  const { counts } = metrics;
   /** handleMessage's callback, held while the buffer is full: only QoS 0 floods get here, QoS 1 is bounded by Receive Maximum. */
   let paused: (() => void) | undefined;
   const waiters: (() => void)[] = [];
   const wake = () => {
-    for (const w of waiters.splice(0)) w();
+    if (waiters.length > 0) for (const w of waiters.splice(0)) w();
   };
   let stopping = false;
   let lastError: Error | undefined;
@@ -170,9 +187,9 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     const p = packet as IPublishPacket;
     // While stopping, the automatic PUBACK is swallowed and never released: the broker redelivers.
     if (stopping) return done();
-    metrics.messages.inc({ qos: String(p.qos) });
+    counts.receivedByQos[p.qos] += 1;
     const ack = p.qos === 1 && p.messageId !== undefined ? gate.token(p.messageId) : undefined;
-    if (ack) metrics.unacked.set(++unacked);
+    if (ack) counts.unacked += 1;
     buffer.push(toEntry(p, ack));
     wake();
     if (buffer.length < bufferLimit) done();
@@ -198,7 +215,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     const before = buffer.length;
     for (let i = buffer.length - 1; i >= 0; i--) if (buffer[i]!.ack && !gate.current(buffer[i]!.ack!)) buffer.splice(i, 1);
     if (before > buffer.length) {
-      metrics.unacked.set((unacked -= before - buffer.length));
+      counts.unacked -= before - buffer.length;
       log.warn({ dropped: before - buffer.length }, 'MQTT connection closed; the broker will redeliver unacknowledged messages');
     }
   });
@@ -226,6 +243,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     }
   };
 
+  /** Settles once the PUBACKs of every batch taken so far have gone out. */
+  let releasedSoFar = Promise.resolve();
   const writeLoop = async () => {
     while (!stopping || buffer.length > 0) {
       if (buffer.length === 0) {
@@ -233,12 +252,18 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
         continue;
       }
       const batch = buffer.splice(0, cfg.INGEST_BATCH_MAX);
+      const previous = releasedSoFar;
+      let released!: () => void;
+      releasedSoFar = new Promise<void>((resolve) => (released = resolve));
       faultPoint('ingest.before-kafka-ack');
       await sendUntilDone(batch);
+      // PUBACKs go out in the order the messages came (MQTT 5 §4.6), whichever write Kafka acknowledged first.
+      await previous;
       faultPoint('ingest.before-puback');
       const acks = batch.flatMap((e) => (e.ack ? [e.ack] : []));
       gate.release(acks);
-      metrics.unacked.set((unacked -= acks.length));
+      released();
+      counts.unacked -= acks.length;
       metrics.recordsOut.inc({ sink: cfg.INGEST_TOPIC }, batch.filter((e) => e.topic === cfg.INGEST_TOPIC).length);
       metrics.batchSize.observe(batch.length);
       if (paused && buffer.length < bufferLimit) {
@@ -248,8 +273,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       }
     }
   };
-  // Two batches in flight: one is being written while Kafka acknowledges the other.
-  const writer = Promise.all([writeLoop(), writeLoop()]).catch((err: unknown) => fail(err as Error));
+  // Several batches in flight: Kafka acknowledges some while the next is encoded and sent.
+  const writer = Promise.all(Array.from({ length: writesInFlight }, writeLoop)).catch((err: unknown) => fail(err as Error));
 
   return {
     filter,

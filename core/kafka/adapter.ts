@@ -114,8 +114,12 @@ const heartbeatEveryMs = 3000;
 /** Stays under the broker's default message.max.bytes (1 MiB) with room for record overhead. */
 const maxRequestBytes = 900 * 1024;
 
-const sizeOf = (m: OutgoingRecord) =>
-  32 + (m.key?.length ?? 0) + (m.value?.length ?? 0) + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
+function sizeOf(m: OutgoingRecord): number {
+  let size = 32 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  // A loop rather than Object.entries: this runs for every record written.
+  for (const k in m.headers) size += k.length + m.headers[k]!.length + 2;
+  return size;
+}
 
 /** Splits batches into requests of at most `limit` estimated bytes, keeping the order of records. */
 export function chunkBySize(batches: readonly OutgoingBatch[], limit: number): { topic: string; messages: Message[] }[][] {
