@@ -133,29 +133,21 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       clearTimeout(st.idle);
       await inLane(st, async () => {
         if (!st.loaded) await load(st);
-        // Offsets rise within a batch: rows below `skipBelow` were archived or are in the open file.
-        const skipBelow = st.next;
-        let last: bigint | undefined;
-        try {
-          for (const rec of records) {
-            const input = rec.value as InRecord<Reading>;
-            const offset = BigInt(input.offset);
-            if (skipBelow !== undefined && offset < skipBelow) continue;
-            const problem = invalid(input.value);
-            if (problem) {
-              reject(rec, 'invalid', new Error(`${problem}; partition ${input.partition} offset ${input.offset}`));
-            } else {
-              const row: ArchiveRow = { partition: source.partition, offset, reading: input.value };
-              if (st.file && !st.file.accepts(row)) await close(st);
-              st.file ??= new OpenFile(source.partition, await opts.format.open(), row);
-              await st.file.add(row);
-              last = offset;
-              if (st.file.full(opts)) await close(st);
-            }
+        for (const rec of records) {
+          const input = rec.value as InRecord<Reading>;
+          const offset = BigInt(input.offset);
+          if (st.next !== undefined && offset < st.next) continue;
+          const problem = invalid(input.value);
+          if (problem) {
+            reject(rec, 'invalid', new Error(`${problem}; partition ${input.partition} offset ${input.offset}`));
+            continue;
           }
-        } finally {
-          // Also after a failure: a batch read again skips what is already in the file.
-          if (last !== undefined) st.next = last + 1n;
+          const row: ArchiveRow = { partition: source.partition, offset, reading: input.value };
+          if (st.file && !st.file.accepts(row)) await close(st);
+          st.file ??= new OpenFile(source.partition, await opts.format.open(), row);
+          await st.file.add(row);
+          st.next = offset + 1n;
+          if (st.file.full(opts)) await close(st);
         }
         st.seen = source.nextOffset;
       });
