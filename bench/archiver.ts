@@ -1,63 +1,83 @@
 // Archiver throughput, size and memory, for each Parquet writer (parquetjs-lite, hyparquet-writer):
 // the `archiver` topology (run by bin/run-topology in a child process) draining a pre-filled topic,
-// against a bare loop of the same writer over the same rows in this process; Parquet bytes per row against the same rows as gzip-compressed CSV; the child's
-// peak RSS (VmHWM). Run it at two sizes to see whether memory stays flat.
+// against a bare loop of the same writer writing the same files (same rows, partitions, offsets,
+// hours, row groups and compression) in a child process of its own; Parquet bytes per row against
+// the same rows as gzip-compressed CSV; the peak RSS (VmHWM) of both. Run it at two sizes to see
+// whether memory stays flat.
 // Usage: eval "$(bin/stack env)"; bin/node bench/archiver.ts [rows=100000]
 // BENCH_HEAP_MB=N caps the archiver's V8 heap (--max-old-space-size): it still finishes when its memory is bounded.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { connectionSchema, loadConfig } from '../core/config.ts';
 import { createS3Client } from '../sinks/s3/client.ts';
 import { parquetFormat, type Reading } from '../sinks/archive/format.ts';
 import { hyparquetFormat } from '../sinks/archive/hyparquetFormat.ts';
-import { prefill } from './lib.ts';
+import { hourOf } from '../sinks/archive/layout.ts';
+import { inChild, prefill } from './lib.ts';
 
 type Writer = 'parquetjs-lite' | 'hyparquet-writer';
+interface Files { seconds: number; bytes: number; files: string[]; peakMiB: number }
 
-const n = Number(process.argv[2] ?? 100_000);
 const maxRows = 500_000;
+const rowGroupSize = 100_000; // the archiver's default (ARCHIVE_ROW_GROUP_ROWS)
+const partitions = 3;
 /** The last file of each partition closes by the idle timeout: this wait is subtracted from the time. */
 const idleMs = 1000;
-const heapCap = process.env.BENCH_HEAP_MB ? `--max-old-space-size=${process.env.BENCH_HEAP_MB}` : (process.env.NODE_OPTIONS ?? '');
 const root = join(import.meta.dirname, '..');
-const conn = loadConfig(connectionSchema);
-const kafka = new Kafka({ brokers: conn.KAFKA_BROKERS, logLevel: logLevel.ERROR });
-const admin = kafka.admin();
-await admin.connect();
-const id = `bench-${Date.now()}`;
-const input = `${id}.in`;
 
 const t0 = Date.UTC(2026, 10, 20);
 const row = (i: number): Reading => ({
   device_id: `dev-${i % 1000}`, sensor_type: ['temperature', 'humidity', 'pressure', 'co2'][i % 4]!, value: Math.round(200 + 100 * Math.sin(i / 1000)) / 10,
   unit: ['°C', '%', 'hPa', 'ppm'][i % 4]!, time: t0 + i * 10, ingest_time: t0 + i * 10 + 150,
 });
-await prefill(input, n, row, {}, 3);
-console.log(`pre-filled ${input} with ${n} rows`);
+const peakMiB = (pid: number | 'self') => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-/** The bare writer loop: files of at most maxRows rows, same compression and row groups. */
-async function bareLoop(writer: Writer): Promise<{ seconds: number; bytes: number }> {
-  const opts = { compression: 'GZIP' as const, rowGroupSize: 100_000 };
+/**
+ * The bare writer loop, run in a child process of its own: the files the archiver writes, from the
+ * same rows (each row to the partition the producer chose for its key, at the offset it got there),
+ * closed where the archiver closes them (a later event-time hour, `maxRows`).
+ */
+async function bareLoop(writer: Writer, n: number): Promise<Files> {
+  const opts = { compression: 'GZIP' as const, rowGroupSize };
   const format = writer === 'hyparquet-writer' ? hyparquetFormat(opts) : parquetFormat(opts);
-  const start = performance.now();
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({ partitionId: p, partitionErrorCode: 0, leader: 0, replicas: [0], isr: [0] }));
+  const rowsOf: number[][] = Array.from({ length: partitions }, () => []);
+  for (let i = 0; i < n; i++) rowsOf[partitioner({ topic: 'bench', partitionMetadata, message: { key: row(i).device_id, value: null } })]!.push(i);
+  const files: string[] = [];
   let bytes = 0;
-  for (let i = 0; i < n; i += maxRows) {
-    const w = await format.open();
-    for (let j = i; j < Math.min(n, i + maxRows); j++) await w.append({ partition: 0, offset: BigInt(j), reading: row(j) });
-    bytes += (await w.finish()).length;
+  const start = performance.now();
+  for (let p = 0; p < partitions; p++) {
+    const rows = rowsOf[p]!;
+    for (let first = 0; first < rows.length;) {
+      const w = await format.open();
+      const hour = hourOf(row(rows[first]!).time);
+      let end = first;
+      for (; end < rows.length && end - first < maxRows; end++) {
+        const r = row(rows[end]!);
+        if (hourOf(r.time) > hour) break;
+        await w.append({ partition: p, offset: BigInt(end), reading: r });
+      }
+      const size = (await w.finish()).length;
+      files.push(`${p}-${first}-${end - 1}.parquet ${size}`);
+      bytes += size;
+      first = end;
+    }
   }
-  return { seconds: (performance.now() - start) / 1000, bytes };
+  return { seconds: (performance.now() - start) / 1000, bytes, files: files.sort(), peakMiB: peakMiB('self') };
 }
 
-/** The archiver in a child process: rate from its own log, from partition assignment to the last file archived (less the idle wait). */
-async function archiver(writer: Writer, run: string): Promise<{ seconds: number; bytes: number; files: number; peakMiB: number }> {
+/** The archiver in a child process: rate from its own log, from its first rows to the last file archived (less the idle wait). */
+async function archiver(writer: Writer, run: string, id: string, n: number): Promise<Files> {
+  const conn = loadConfig(connectionSchema);
   const prefix = `${id}/${writer}`;
+  const heapCap = process.env.BENCH_HEAP_MB ? `--max-old-space-size=${process.env.BENCH_HEAP_MB}` : (process.env.NODE_OPTIONS ?? '');
   const child = spawn(join(root, 'bin', 'run-topology'), [`${id}-archiver-${run}`, '--topologies', join(root, 'sinks/archive/testdata/topologies.ts')], {
-    env: { ...process.env, NODE_OPTIONS: heapCap, SLUICE_TEST_ID: id, SLUICE_OPS_PORT: '0', ARCHIVE_PREFIX: prefix, ARCHIVE_WRITER: writer, ARCHIVE_IDLE_MS: String(idleMs), ARCHIVE_MAX_ROWS: String(maxRows) },
+    env: { ...process.env, NODE_OPTIONS: heapCap, SLUICE_TEST_ID: id, SLUICE_OPS_PORT: '0', ARCHIVE_PREFIX: prefix, ARCHIVE_WRITER: writer, ARCHIVE_IDLE_MS: String(idleMs), ARCHIVE_MAX_ROWS: String(maxRows), ARCHIVE_ROW_GROUP_ROWS: String(rowGroupSize) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: { msg: string; time: string; rows?: number }[] = [];
@@ -73,46 +93,64 @@ async function archiver(writer: Writer, run: string): Promise<{ seconds: number;
     if (child.exitCode !== null) throw new Error('the archiver exited');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+  const peak = peakMiB(child.pid!);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  const assigned = Date.parse(lines.find((l) => l.msg === 'partitions assigned')!.time);
+  // The clock starts when the sink has its first rows (it logs where each partition resumes), not at
+  // the group join: the bare loop's clock does not include its setup either.
+  const first = Date.parse(lines.find((l) => l.msg === 'archive resumes')!.time);
   const lastArchived = Date.parse(lines.filter((l) => l.msg === 'archived').at(-1)!.time);
+  const s3 = createS3Client(conn);
+  const files: string[] = [];
   let bytes = 0;
-  let files = 0;
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: conn.S3_BUCKET, Prefix: `${prefix}/date=`, ContinuationToken: token }));
     for (const o of page.Contents ?? []) {
       bytes += o.Size ?? 0;
-      files += 1;
+      files.push(`${o.Key!.split('/').at(-1)} ${o.Size}`);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return { seconds: (lastArchived - assigned - idleMs) / 1000, bytes, files, peakMiB: peakKiB / 1024 };
+  s3.destroy();
+  return { seconds: (lastArchived - first - idleMs) / 1000, bytes, files: files.sort(), peakMiB: peak };
 }
 
-// The same rows as CSV (ISO times, as psql \copy writes them), gzip-compressed.
-const csv = ['time,device_id,sensor_type,value,unit,ingest_time'];
-for (let i = 0; i < n; i++) {
-  const r = row(i);
-  csv.push(`${new Date(r.time).toISOString()},${r.device_id},${r.sensor_type},${r.value},${r.unit},${new Date(r.ingest_time).toISOString()}`);
+/** The same rows as CSV (ISO times, as psql \copy writes them), gzip-compressed: its size. */
+function gzipCsvBytes(n: number): number {
+  const csv = ['time,device_id,sensor_type,value,unit,ingest_time'];
+  for (let i = 0; i < n; i++) {
+    const r = row(i);
+    csv.push(`${new Date(r.time).toISOString()},${r.device_id},${r.sensor_type},${r.value},${r.unit},${new Date(r.ingest_time).toISOString()}`);
+  }
+  return gzipSync(csv.join('\n')).length;
 }
 
-const csvBytes = gzipSync(csv.join('\n')).length;
-const s3 = createS3Client(conn);
-const rate = (seconds: number) => `${(n / seconds).toFixed(0).padStart(8)} rows/s (${seconds.toFixed(2)} s)`;
-console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${heapCap ? `; archiver ${heapCap}` : ''}`);
-for (const [run, writer] of [['a', 'parquetjs-lite'], ['b', 'hyparquet-writer']] as const) {
-  const bare = await bareLoop(writer);
-  const arc = await archiver(writer, run);
-  console.log(`-- ${writer}`);
-  console.log(`  bare writer loop      : ${rate(bare.seconds)}`);
-  console.log(`  archiver topology     : ${rate(arc.seconds)} Kafka → Avro → Parquet → S3, ${arc.files} files, offsets committed`);
-  console.log(`  ratio archiver/bare   : ${(bare.seconds / arc.seconds).toFixed(2)} (target >= 0.80)`);
-  console.log(`  bytes/row             : ${(arc.bytes / n).toFixed(2)} archived (bare loop ${(bare.bytes / n).toFixed(2)}); vs gzip CSV ${(arc.bytes / csvBytes).toFixed(2)} (target <= 1.20)`);
-  console.log(`  archiver peak RSS     : ${arc.peakMiB.toFixed(0)} MiB`);
+async function main(n: number) {
+  const conn = loadConfig(connectionSchema);
+  const admin = new Kafka({ brokers: conn.KAFKA_BROKERS, logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  const id = `bench-${Date.now()}`;
+  const input = `${id}.in`;
+  await prefill(input, n, row, {}, partitions);
+  console.log(`pre-filled ${input} with ${n} rows`);
+  const csvBytes = gzipCsvBytes(n);
+  const rate = (seconds: number) => `${(n / seconds).toFixed(0).padStart(8)} rows/s (${seconds.toFixed(2)} s)`;
+  console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${process.env.BENCH_HEAP_MB ? `; archiver --max-old-space-size=${process.env.BENCH_HEAP_MB}` : ''}`);
+  for (const [run, writer] of [['a', 'parquetjs-lite'], ['b', 'hyparquet-writer']] as const) {
+    const bare = inChild<Files>(import.meta.filename, 'bare', writer, String(n));
+    const arc = await archiver(writer, run, id, n);
+    const same = arc.files.join('\n') === bare.files.join('\n');
+    console.log(`-- ${writer}`);
+    console.log(`  bare writer loop      : ${rate(bare.seconds)} the same ${bare.files.length} files, in memory; peak RSS ${bare.peakMiB.toFixed(0)} MiB`);
+    console.log(`  archiver topology     : ${rate(arc.seconds)} Kafka → Avro → Parquet → S3, ${arc.files.length} files, offsets committed`);
+    console.log(`  ratio archiver/bare   : ${(bare.seconds / arc.seconds).toFixed(2)} (target >= 0.80)`);
+    console.log(`  bytes/row             : ${(arc.bytes / n).toFixed(2)}; vs gzip CSV ${(arc.bytes / csvBytes).toFixed(2)} (target <= 1.20); files ${same ? 'of the same names and sizes as' : 'DIFFERENT from'} the bare loop's`);
+    console.log(`  archiver peak RSS     : ${arc.peakMiB.toFixed(0)} MiB`);
+  }
+  await admin.deleteTopics({ topics: [input] });
+  await admin.disconnect();
 }
-s3.destroy();
-await admin.deleteTopics({ topics: [input] });
-await admin.disconnect();
+
+if (process.argv[2] === 'bare') console.log(JSON.stringify(await bareLoop(process.argv[3] as Writer, Number(process.argv[4]))));
+else await main(Number(process.argv[2] ?? 100_000));

@@ -58,10 +58,10 @@ export async function drain(topology: Topology<any>, n: number): Promise<void> {
 }
 
 /** Runs this benchmark file again with `args` in a child process and returns the JSON it printed last. */
-export function inChild(file: string, ...args: string[]): CaseResult {
+export function inChild<T = CaseResult>(file: string, ...args: string[]): T {
   const r = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench ${args.join(' ')} exited with ${r.status}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as CaseResult;
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }
 
 export const row = (label: string, r: CaseResult) =>

@@ -95,6 +95,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
     const range = last === undefined ? undefined : manifestRange(last);
     if (range) st.next = range.end + 1n;
     st.loaded = true;
+    log.info({ partition: st.source.partition, from: st.next?.toString() ?? 'the first record read' }, 'archive resumes');
   };
 
   const inLane = (st: PartitionState, job: () => Promise<void>) => {
