@@ -51,6 +51,23 @@ test('after a restart from the changelog, an open alert is neither raised again 
   expect(alerts(d).map((a) => a.cleared_at)).toEqual([null, T0 + 20 * SEC]);
 });
 
+test('in a replay, an episode already breached at a sensor\'s first replayed reading is followed but not sent; later ones are', () => {
+  const replayed = { from: T0, to: Infinity };
+  const d = new TopologyTestDriver(alertingTopology({}, { ALERT_CLEAR_AFTER_MS: '0' }), { wallClock: T0 + 3_600_000, replayed });
+  // a: hot from its first replayed reading (opened before the range, live); cools, then a new episode.
+  // b: fine at first, then hot: an episode that opens inside the range.
+  d.pipe(reading('a', 0, 40), reading('b', 0, 20), reading('a', 10, 41), reading('b', 10, 40), reading('a', 20, 30), reading('a', 30, 39), reading('b', 20, 30));
+  expect(alerts(d).map((a) => [a.id, a.cleared_at])).toEqual([
+    [`b:temperature:temperature-high:${T0 + 10 * SEC}`, null],
+    [`a:temperature:temperature-high:${T0 + 30 * SEC}`, null],
+    [`b:temperature:temperature-high:${T0 + 10 * SEC}`, T0 + 20 * SEC],
+  ]);
+  // Live (no replay), the same readings open a's first episode at its first reading.
+  const live = driver({ ALERT_CLEAR_AFTER_MS: '0' });
+  live.pipe(reading('a', 0, 40), reading('a', 10, 41), reading('a', 20, 30));
+  expect(alerts(live).map((a) => [a.id, a.cleared_at])).toEqual([[`a:temperature:temperature-high:${T0}`, null], [`a:temperature:temperature-high:${T0}`, T0 + 20 * SEC]]);
+});
+
 test('bad settings are refused by name', () => {
   expect(() => alertingTopology({}, { ALERT_BOUNDS: 'not json' })).toThrow(/ALERT_BOUNDS/);
   expect(() => alertingTopology({}, { ALERT_BOUNDS: '{"humidity":{"min":90,"max":10}}' })).toThrow('ALERT_BOUNDS: humidity: min must be below max');

@@ -33,7 +33,7 @@ export function alertingTopology(opts: { name?: string; topic?: string; alertsTo
     pipeline: (src) => src.pipe(
       stateful<Reading, State, Alert>({
         store: 'alerts',
-        onRecord: (r, store, emit, now) => {
+        onRecord: (r, store, emit, now, replay) => {
           const reading = r.value;
           const { device_id: device, sensor_type: sensor } = reading;
           if (silentAfter) {
@@ -45,12 +45,18 @@ export function alertingTopology(opts: { name?: string; topic?: string; alertsTo
           if (!applicable) return;
           const lastKey = `p|${device}|${sensor}`;
           const previous = store.get(lastKey) as { value: number; time: number } | undefined;
+          // A replay starts with empty state: an episode breached at a sensor's first replayed reading
+          // may have opened before the range, under another id. It is followed, but neither its opening
+          // nor its clearing is sent (the run that saw its start sent them), as with partial windows.
+          const pastUnknown = replay !== undefined && previous === undefined;
           for (const rule of applicable) {
             const key = `r|${device}|${sensor}|${rule.name}`;
-            const next = step(rule, (store.get(key) as RuleState | undefined) ?? {}, reading, previous, cfg.ALERT_CLEAR_AFTER_MS);
-            if (next.state) store.put(key, next.state);
+            const state = (store.get(key) as RuleState | undefined) ?? {};
+            const next = step(rule, state, reading, previous, cfg.ALERT_CLEAR_AFTER_MS);
+            const partial = state.partial === true || (pastUnknown && next.send !== undefined);
+            if (next.state) store.put(key, partial ? { ...next.state, partial } : next.state);
             else store.delete(key);
-            if (next.send) emit(next.send);
+            if (next.send && !partial) emit(next.send);
           }
           store.put(lastKey, { value: reading.value, time: reading.time });
         },

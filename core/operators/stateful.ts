@@ -7,8 +7,12 @@ import { taskContext } from '../state/context.ts';
 export interface StatefulOptions<V, S, O> {
   /** Name of the state store (and of its changelog topic `<topology>-<store>-changelog`). */
   store: string;
-  /** Called for each record, in offset order, with the partition's store and the wall clock; `emit` outputs. */
-  onRecord(record: InRecord<V>, store: KeyValueStore<S>, emit: (out: O) => void, now: number): void;
+  /**
+   * Called for each record, in offset order, with the partition's store and the wall clock; `emit`
+   * outputs. `replay`: set in a replay (`bin/replay`) whose range may follow earlier records, the
+   * event times it covers: the store starts empty there, so state that began before `from` is unknown.
+   */
+  onRecord(record: InRecord<V>, store: KeyValueStore<S>, emit: (out: O) => void, now: number, replay: { from: number; to: number } | undefined): void;
   /** Called at each wall-clock tick of the runtime (or the test driver), e.g. for "no data for N minutes". */
   onWallClock?(now: number, store: KeyValueStore<S>, emit: (out: O) => void): void;
 }
@@ -32,9 +36,10 @@ export function stateful<V, S, O>(opts: StatefulOptions<V, S, O>): OperatorFunct
         }
       };
       const onWallClock = opts.onWallClock;
+      const replay = ctx.replayed.from === -Infinity ? undefined : ctx.replayed;
       const timer = onWallClock && ctx.wallClock.subscribe((now) => guarded(() => onWallClock(now, store, emit)));
       const sub = source.subscribe({
-        next: (r) => guarded(() => opts.onRecord(r, store, emit, ctx.now())),
+        next: (r) => guarded(() => opts.onRecord(r, store, emit, ctx.now(), replay)),
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });

@@ -37,7 +37,8 @@ export async function executeReplay<V>(topology: Topology<V>, plan: ReplayPlan,
       stateNamespace: group,
       startOffsets: new Map(plan.partitions.map((p) => [p.partition, p.start])),
       endOffsets: new Map(plan.partitions.map((p) => [p.partition, p.end])),
-      replayed: { from: plan.from, to: plan.to ?? Infinity },
+      // A range from offset 0 of every partition has nothing before it: nothing in it began earlier.
+      replayed: { from: plan.partitions.every((p) => p.start === '0') ? -Infinity : plan.from, to: plan.to ?? Infinity },
       wallClock: false,
       onProgress: (partition, next) => progress.update(partition, next),
     });

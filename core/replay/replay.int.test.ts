@@ -299,12 +299,15 @@ test('replays of hourly-aggregates and alerting: hours recomputed from sensor_da
     const registry = new RegistryClient(process.env.SCHEMA_REGISTRY_URL!);
     await registry.register(valueSubject(`${id}.stats`), readSchema('sensor-stats-hourly'));
     await registry.register(valueSubject(`${id}.alerts`), readSchema('alerts'));
-    // Readings every 30 s of six devices over the three hours before the current one; the MQTT
-    // connector delivered one reading twice (same device, sensor and time; another offset).
+    // Readings every 30 s of seven devices over the three hours before the current one; the MQTT
+    // connector delivered one reading twice (same device, sensor and time; another offset). Device
+    // h-6 is hot for 20 minutes of the second hour: one long alert episode.
     const h = Date.now() - (Date.now() % HOUR) - 3 * HOUR;
+    const hot = { from: h + HOUR + 600_000, to: h + HOUR + 1_800_000 };
     const readings: Reading[] = [];
     for (let t = h + 5000; t < h + 3 * HOUR; t += 30_000) {
       for (let d = 0; d < 6; d++) readings.push({ device_id: `h-${d}`, sensor_type: 'temperature', value: 15 + ((t / 30_000 + d) % 11), unit: '°C', time: t + d, ingest_time: t + d });
+      readings.push({ device_id: 'h-6', sensor_type: 'temperature', value: t >= hot.from && t < hot.to ? 30 : 15, unit: '°C', time: t + 6, ingest_time: t + 6 });
     }
     const twice = readings.find((r) => r.device_id === 'h-0' && r.time >= h + HOUR + 600_000)!;
     const producer = kafka.producer();
@@ -346,6 +349,14 @@ test('replays of hourly-aggregates and alerting: hours recomputed from sensor_da
     const replayed = await replayWith(liveEnv, `${id}-alerting`, '--from', '0', '--execute');
     expect(replayed.code).toBe(0);
     expect(replayed.stdout).toContain(`replayed ${sent.length.toLocaleString('en-US')} records`);
+    expect(await alerts()).toEqual(before);
+
+    // Replayed from the middle of h-6's episode: the episode opened before the range is not raised
+    // again under a new id; the alerts table stays as it was.
+    const episode = before.filter((a) => a.device_id === 'h-6');
+    expect(episode).toHaveLength(1);
+    const middle = await replayWith(liveEnv, `${id}-alerting`, '--from', iso(hot.from + 600_000), '--execute');
+    expect(middle.code).toBe(0);
     expect(await alerts()).toEqual(before);
   } finally {
     for (const i of started) {

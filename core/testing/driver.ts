@@ -45,8 +45,12 @@ export class TopologyTestDriver<V> {
   /** Changelog topics as compaction leaves them: per partition the latest value per key, and the latest position. */
   private readonly changelogs = new Map<string, Map<number, { entries: Map<string, Buffer | null>; position?: Buffer }>>();
 
-  constructor(topology: Topology<V>, opts: { wallClock?: number; partitions?: number } = {}) {
+  private readonly replayed?: { from: number; to: number };
+
+  /** `replayed`: run as a replay (`bin/replay`) of that event-time range would. */
+  constructor(topology: Topology<V>, opts: { wallClock?: number; partitions?: number; replayed?: { from: number; to: number } } = {}) {
     this.topology = topology;
+    this.replayed = opts.replayed;
     this.clock = opts.wallClock ?? Date.now();
     this.partitions = opts.partitions ?? 1;
     for (const sink of Object.keys(topology.sinks)) this.outputs.set(sink, []);
@@ -125,7 +129,7 @@ export class TopologyTestDriver<V> {
   private task(partition: number): Task<V> {
     let task = this.tasks.get(partition);
     if (!task) {
-      task = new Task(this.topology.pipeline, { topology: this.topology.name, partition, time: this.topology.source.time, now: () => this.clock });
+      task = new Task(this.topology.pipeline, { topology: this.topology.name, partition, time: this.topology.source.time, now: () => this.clock, replayed: this.replayed });
       this.tasks.set(partition, task);
     }
     return task;

@@ -90,10 +90,14 @@ export function rulesOf(cfg: AlertingConfig): Map<string, Rule[]> {
   return byType;
 }
 
-/** Per device, sensor and rule: the open alert and since when (event time) the value has been recovered. */
+/**
+ * Per device, sensor and rule: the open alert and since when (event time) the value has been
+ * recovered. `partial`: an episode under way when a replay began, which may have opened before it.
+ */
 export interface RuleState {
   open?: Alert;
   okSince?: number;
+  partial?: boolean;
 }
 
 /**
