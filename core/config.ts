@@ -17,6 +17,8 @@ export const connectionSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** A request to the object store that has not answered after this long fails (and is retried), in ms. */
+  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   TIMESCALE_URL: z.url(),
   MQTT_BROKER: z.url(),
 });

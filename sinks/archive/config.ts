@@ -11,7 +11,7 @@ const MiB = 1024 * 1024;
 
 /** The archive's settings, from the environment (names in the README's "Parquet archive"). */
 export const archiveSchema = connectionSchema.pick({
-  S3_ENDPOINT: true, S3_REGION: true, S3_FORCE_PATH_STYLE: true, S3_ACCESS_KEY_ID: true, S3_SECRET_ACCESS_KEY: true,
+  S3_ENDPOINT: true, S3_REGION: true, S3_FORCE_PATH_STYLE: true, S3_ACCESS_KEY_ID: true, S3_SECRET_ACCESS_KEY: true, S3_REQUEST_TIMEOUT_MS: true,
 }).extend({
   /** Required unless ARCHIVE_DIR is set. */
   S3_BUCKET: z.string().min(3).optional(),

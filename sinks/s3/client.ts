@@ -6,6 +6,7 @@ export interface S3Settings {
   S3_FORCE_PATH_STYLE: boolean;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
+  S3_REQUEST_TIMEOUT_MS?: number;
 }
 
 /** An S3 client for AWS or an S3-compatible store (S3Proxy, MinIO), from the S3_* settings. */
@@ -21,7 +22,8 @@ export function createS3Client(s: S3Settings, maxAttempts = 3): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts,
-    // A store that stops answering fails the request (then it is retried) instead of hanging it.
-    requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+    // A store that stops answering fails the request (then it is retried) instead of hanging it;
+    // without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
+    requestHandler: { connectionTimeout: 5000, requestTimeout: s.S3_REQUEST_TIMEOUT_MS ?? 60_000, throwOnRequestTimeout: true },
   });
 }
