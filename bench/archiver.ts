@@ -5,7 +5,8 @@
 // the same rows as gzip-compressed CSV; the peak RSS (VmHWM) of both. Run it at two sizes to see
 // whether memory stays flat.
 // Usage: eval "$(bin/stack env)"; bin/node bench/archiver.ts [rows=100000]
-// BENCH_HEAP_MB=N caps the archiver's V8 heap (--max-old-space-size): it still finishes when its memory is bounded.
+// BENCH_HEAP_MB=N caps the archiver's V8 heap (--max-old-space-size, which also caps its Parquet worker
+// thread): it still finishes when its memory is bounded. ARCHIVE_WORKER_HEAP_MB=N caps the worker alone.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,7 +137,7 @@ async function main(n: number) {
   console.log(`pre-filled ${input} with ${n} rows`);
   const csvBytes = gzipCsvBytes(n);
   const rate = (seconds: number) => `${(n / seconds).toFixed(0).padStart(8)} rows/s (${seconds.toFixed(2)} s)`;
-  console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${process.env.BENCH_HEAP_MB ? `; archiver --max-old-space-size=${process.env.BENCH_HEAP_MB}` : ''}`);
+  console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${process.env.BENCH_HEAP_MB ? `; archiver --max-old-space-size=${process.env.BENCH_HEAP_MB}` : ''}${process.env.ARCHIVE_WORKER_HEAP_MB ? `; ARCHIVE_WORKER_HEAP_MB=${process.env.ARCHIVE_WORKER_HEAP_MB}` : ''}`);
   for (const [run, writer] of [['a', 'parquetjs-lite'], ['b', 'hyparquet-writer']] as const) {
     const bare = inChild<Files>(import.meta.filename, 'bare', writer, String(n));
     const arc = await archiver(writer, run, id, n);

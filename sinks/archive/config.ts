@@ -3,7 +3,8 @@ import type { SinkFactory } from '../../core/sink.ts';
 import { connectionSchema, loadConfig } from '../../core/config.ts';
 import { createS3Client } from '../s3/client.ts';
 import { folderDestination, s3Destination, type Destination } from './destination.ts';
-import { parquetFormat, type FileFormat } from './format.ts';
+import type { FileFormat } from './format.ts';
+import { workerFormat } from './workerFormat.ts';
 import { createArchiveSink } from './sink.ts';
 
 const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
@@ -21,6 +22,8 @@ export const archiveSchema = connectionSchema.pick({
   ARCHIVE_COMPRESSION: z.enum(['GZIP', 'SNAPPY']).default('GZIP'),
   /** The Parquet writer: parquetjs-lite, or hyparquet-writer (about 4× faster, see bench/archiver.ts). */
   ARCHIVE_WRITER: z.enum(['parquetjs-lite', 'hyparquet-writer']).default('parquetjs-lite'),
+  /** Heap cap of the thread that writes the Parquet files, in MiB (0: V8's default); see bench/archiver.ts. */
+  ARCHIVE_WORKER_HEAP_MB: int(0, 16_384, 0),
   /** Rows per Parquet row group (readers skip by row group; at least 50,000). */
   ARCHIVE_ROW_GROUP_ROWS: int(50_000, 10_000_000, 100_000),
   /** Cap on the rows of one file: with one open file per partition this bounds memory. */
@@ -41,10 +44,11 @@ export function destinationOf(c: ArchiveConfig): Destination {
   return s3Destination(createS3Client(c), c.S3_BUCKET!, c.ARCHIVE_PART_BYTES);
 }
 
+/** The configured writer, run in a worker thread of its own. */
 export async function formatOf(c: ArchiveConfig): Promise<FileFormat> {
-  const opts = { compression: c.ARCHIVE_COMPRESSION, rowGroupSize: c.ARCHIVE_ROW_GROUP_ROWS };
-  // hyparquet-writer is an ES module only: loaded when chosen, so that jest never meets it.
-  return c.ARCHIVE_WRITER === 'hyparquet-writer' ? (await import('./hyparquetFormat.ts')).hyparquetFormat(opts) : parquetFormat(opts);
+  // Loaded when used: formatWorkerFile.ts finds the worker by import.meta, which jest (CommonJS) cannot compile.
+  const { formatWorkerFile } = await import('./formatWorkerFile.ts');
+  return workerFormat({ writer: c.ARCHIVE_WRITER, compression: c.ARCHIVE_COMPRESSION, rowGroupSize: c.ARCHIVE_ROW_GROUP_ROWS, heapMb: c.ARCHIVE_WORKER_HEAP_MB, workerFile: formatWorkerFile });
 }
 
 /** The archive sink, configured from the environment when the topology starts. */

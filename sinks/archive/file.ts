@@ -60,6 +60,10 @@ export class OpenFile {
     return this.writer.finish();
   }
 
+  discard(): void {
+    this.writer.discard?.();
+  }
+
   keys(prefix: string): { data: string; manifest: string } {
     return { data: dataKey(prefix, this.hour, this.partition, this.start, this.end), manifest: manifestKey(prefix, this.partition, this.start, this.end) };
   }

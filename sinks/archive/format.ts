@@ -15,11 +15,15 @@ export interface ArchiveRow {
 export interface FileWriter {
   append(row: ArchiveRow): Promise<void>;
   finish(): Promise<Buffer>;
+  /** Lets go of a file that will not be finished (its partition was revoked). */
+  discard?(): void;
 }
 
 /** A file format: Parquet today, by one of two writers (the format × destination split of the archive). */
 export interface FileFormat {
   open(): Promise<FileWriter>;
+  /** Stops what the format runs (a worker thread). */
+  close?(): Promise<void>;
 }
 
 export type Compression = 'GZIP' | 'SNAPPY';

@@ -163,12 +163,14 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       // Dropped, not uploaded: a partial file would get a range that depends on when the partition moved.
       st.released = true;
       clearTimeout(st.idle);
+      st.file?.discard();
       states.delete(source.partition);
     },
     async close() {
       closed = true;
       for (const st of states.values()) clearTimeout(st.idle);
       states.clear();
+      await opts.format.close?.();
     },
   };
 }
