@@ -5,8 +5,8 @@
 // the same rows as gzip-compressed CSV; the peak RSS (VmHWM) of both. Run it at two sizes to see
 // whether memory stays flat.
 // Usage: eval "$(bin/stack env)"; bin/node bench/archiver.ts [rows=100000]
-// BENCH_HEAP_MB=N caps the archiver's V8 heap (--max-old-space-size, which also caps its Parquet worker
-// thread): it still finishes when its memory is bounded. ARCHIVE_WORKER_HEAP_MB=N caps the worker alone.
+// The archiver runs as bin/run-topology runs it: SLUICE_HEAP_MB=N caps its main thread's old generation,
+// ARCHIVE_WORKER_HEAP_MB=N (default 256) its Parquet writer thread's.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,9 +76,8 @@ async function bareLoop(writer: Writer, n: number): Promise<Files> {
 async function archiver(writer: Writer, run: string, id: string, n: number): Promise<Files> {
   const conn = loadConfig(connectionSchema);
   const prefix = `${id}/${writer}`;
-  const heapCap = process.env.BENCH_HEAP_MB ? `--max-old-space-size=${process.env.BENCH_HEAP_MB}` : (process.env.NODE_OPTIONS ?? '');
   const child = spawn(join(root, 'bin', 'run-topology'), [`${id}-archiver-${run}`, '--topologies', join(root, 'sinks/archive/testdata/topologies.ts')], {
-    env: { ...process.env, NODE_OPTIONS: heapCap, SLUICE_TEST_ID: id, SLUICE_OPS_PORT: '0', ARCHIVE_PREFIX: prefix, ARCHIVE_WRITER: writer, ARCHIVE_IDLE_MS: String(idleMs), ARCHIVE_MAX_ROWS: String(maxRows), ARCHIVE_ROW_GROUP_ROWS: String(rowGroupSize) },
+    env: { ...process.env, SLUICE_TEST_ID: id, SLUICE_OPS_PORT: '0', ARCHIVE_PREFIX: prefix, ARCHIVE_WRITER: writer, ARCHIVE_IDLE_MS: String(idleMs), ARCHIVE_MAX_ROWS: String(maxRows), ARCHIVE_ROW_GROUP_ROWS: String(rowGroupSize) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: { msg: string; time: string; rows?: number }[] = [];
@@ -137,7 +136,7 @@ async function main(n: number) {
   console.log(`pre-filled ${input} with ${n} rows`);
   const csvBytes = gzipCsvBytes(n);
   const rate = (seconds: number) => `${(n / seconds).toFixed(0).padStart(8)} rows/s (${seconds.toFixed(2)} s)`;
-  console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${process.env.BENCH_HEAP_MB ? `; archiver --max-old-space-size=${process.env.BENCH_HEAP_MB}` : ''}${process.env.ARCHIVE_WORKER_HEAP_MB ? `; ARCHIVE_WORKER_HEAP_MB=${process.env.ARCHIVE_WORKER_HEAP_MB}` : ''}`);
+  console.log(`rows: ${n}; gzip CSV ${(csvBytes / n).toFixed(2)} bytes/row${process.env.SLUICE_HEAP_MB ? `; SLUICE_HEAP_MB=${process.env.SLUICE_HEAP_MB}` : ''}${process.env.ARCHIVE_WORKER_HEAP_MB ? `; ARCHIVE_WORKER_HEAP_MB=${process.env.ARCHIVE_WORKER_HEAP_MB}` : ''}`);
   for (const [run, writer] of [['a', 'parquetjs-lite'], ['b', 'hyparquet-writer']] as const) {
     const bare = inChild<Files>(import.meta.filename, 'bare', writer, String(n));
     const arc = await archiver(writer, run, id, n);

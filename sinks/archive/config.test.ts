@@ -5,7 +5,7 @@ test('defaults: S3 bucket, prefix sensor_readings, GZIP, row groups of 100,000, 
   const c = loadConfig(archiveSchema, { S3_BUCKET: 'archive', S3_SECRET_ACCESS_KEY: 'hush' });
   expect(c).toMatchObject({
     S3_BUCKET: 'archive', ARCHIVE_PREFIX: 'sensor_readings', ARCHIVE_COMPRESSION: 'GZIP', ARCHIVE_WRITER: 'parquetjs-lite',
-    ARCHIVE_ROW_GROUP_ROWS: 100_000, ARCHIVE_MAX_ROWS: 500_000, ARCHIVE_IDLE_MS: 60_000, ARCHIVE_WORKER_HEAP_MB: 0, S3_FORCE_PATH_STYLE: true,
+    ARCHIVE_ROW_GROUP_ROWS: 100_000, ARCHIVE_MAX_ROWS: 500_000, ARCHIVE_IDLE_MS: 60_000, ARCHIVE_WORKER_HEAP_MB: 256, S3_FORCE_PATH_STYLE: true,
   });
 });
 

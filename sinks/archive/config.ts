@@ -22,8 +22,11 @@ export const archiveSchema = connectionSchema.pick({
   ARCHIVE_COMPRESSION: z.enum(['GZIP', 'SNAPPY']).default('GZIP'),
   /** The Parquet writer: parquetjs-lite, or hyparquet-writer (about 4× faster, see bench/archiver.ts). */
   ARCHIVE_WRITER: z.enum(['parquetjs-lite', 'hyparquet-writer']).default('parquetjs-lite'),
-  /** Heap cap of the thread that writes the Parquet files, in MiB (0: V8's default); see bench/archiver.ts. */
-  ARCHIVE_WORKER_HEAP_MB: int(0, 16_384, 0),
+  /**
+   * Heap cap of the thread that writes the Parquet files, in MiB (0: the process's); it holds a row
+   * group per open file, i.e. per assigned partition. See bench/archiver.ts.
+   */
+  ARCHIVE_WORKER_HEAP_MB: int(0, 16_384, 256),
   /** Rows per Parquet row group (readers skip by row group; at least 50,000). */
   ARCHIVE_ROW_GROUP_ROWS: int(50_000, 10_000_000, 100_000),
   /** Cap on the rows of one file: with one open file per partition this bounds memory. */
