@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { connectionSchema, loadConfig } from '../../core/config.ts';
 import { createS3Client } from '../s3/client.ts';
@@ -12,6 +10,7 @@ import {
 } from '../../core/runtime/testdata/harness.ts';
 import { s3Destination, type Destination } from './destination.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
+import { sensorData, verify } from './testdata/sensorData.ts';
 
 jest.setTimeout(240_000);
 
@@ -19,7 +18,6 @@ const conn = loadConfig(connectionSchema);
 const H = 3_600_000;
 const base = Date.UTC(2026, 10, 20, 7);
 const topologies = join(__dirname, 'testdata', 'topologies.ts');
-const root = join(__dirname, '..', '..');
 const running: Instance[] = [];
 afterEach(() => {
   for (const i of running.splice(0)) i.child.kill('SIGKILL');
@@ -42,10 +40,6 @@ const readings = (n: number, from = 0) => Array.from({ length: n }, (_, j) => {
   const i = from + j;
   return { ...reading(i), time: base + Math.floor((i * 3 * H) / 45_000), ingest_time: base + 3 * H };
 });
-/** Runs bin/archive-verify over the test's day with `env` added. */
-const verify = (env: Record<string, string>) => spawnSync(join(root, 'bin', 'archive-verify'), ['--from', '2026-11-20T00:00:00Z', '--to', '2026-11-21T00:00:00+00:00'], {
-  env: { ...process.env, ...env }, encoding: 'utf8',
-});
 const parquetKeys = async (dest: Destination, prefix: string) =>
   (await dest.list(`${prefix}/`)).filter((k) => k.endsWith('.parquet')).map((k) => k.slice(prefix.length));
 async function committed(groupId: string, topic: string): Promise<string | undefined> {
@@ -54,32 +48,6 @@ async function committed(groupId: string, topic: string): Promise<string | undef
   const [row] = await admin.fetchOffsets({ groupId, topics: [topic] });
   await admin.disconnect();
   return row?.partitions.find((p) => p.partition === 0)?.offset;
-}
-/** A database of its own with a sensor_data table holding `rows`; returns its URL and a drop function. */
-async function sensorData(rows: ReturnType<typeof readings>) {
-  const db = `sluice_test_${randomBytes(4).toString('hex')}`;
-  const ident = `"${db}"`; // generated above: letters, digits and _
-  const admin = new pg.Client({ connectionString: conn.TIMESCALE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${ident}`);
-  const url = new URL(conn.TIMESCALE_URL);
-  url.pathname = `/${db}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query('CREATE TABLE sensor_data (time timestamptz NOT NULL, device_id text NOT NULL, sensor_type text NOT NULL, value double precision NOT NULL, unit text)');
-  await client.query(
-    'INSERT INTO sensor_data SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5::text[])',
-    [rows.map((r) => new Date(r.time)), rows.map((r) => r.device_id), rows.map((r) => r.sensor_type), rows.map((r) => r.value), rows.map((r) => r.unit)],
-  );
-  return {
-    url: url.toString(),
-    client,
-    async drop() {
-      await client.end();
-      await admin.query(`DROP DATABASE ${ident}`);
-      await admin.end();
-    },
-  };
 }
 
 test('SIGKILL during an upload, then a restart: no partial object, the keys of an uninterrupted run, every offset archived once', async () => {
