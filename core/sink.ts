@@ -55,6 +55,11 @@ export interface Sink {
   durable?(source: SourcePartition): string | undefined;
   /** Buffering sinks only: the partition was revoked; drop its buffer (the next owner reads it again). */
   release?(source: SourcePartition): void;
+  /**
+   * The process is stopping: a write waiting to retry should fail now instead (its batch is not
+   * committed; the next owner processes it again), so that shutdown does not wait out an outage.
+   */
+  stopping?(): void;
   close(): Promise<void>;
 }
 

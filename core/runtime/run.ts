@@ -80,6 +80,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   const closeAll = async () => {
     clearInterval(ticker);
+    for (const s of sinks.values()) s.stopping?.();
     await consumer?.stop();
     tasks?.close();
     for (const s of sinks.values()) await s.close().catch((err: unknown) => log.warn({ err }, 'sink close failed'));

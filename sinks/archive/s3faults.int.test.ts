@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { connectionSchema, loadConfig } from '../../core/config.ts';
 import { createS3Client } from '../s3/client.ts';
 import { caughtUp, createTopics, produce, reading, registerReadings, startInstance, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
 import { s3Destination } from './destination.ts';
+import { privateObjectStore } from './testdata/s3proxy.ts';
 import { sensorData, verify } from './testdata/sensorData.ts';
 
 jest.setTimeout(120_000);
@@ -98,5 +101,38 @@ test('5xx answers and a request that never answers are retried: every offset is 
       await inst.exited;
     }
     store.close();
+  }
+});
+
+test('SIGTERM while the object store is down: the archiver stops at once, exit 0, and commits nothing it did not upload', async () => {
+  const id = `arc-${Date.now()}-${randomBytes(2).toString('hex')}`;
+  const input = `${id}.in`;
+  const dir = mkdtempSync(join(tmpdir(), `${id}-s3-`));
+  const store = await privateObjectStore(dir);
+  let inst: Instance | undefined;
+  try {
+    await createTopics([input], 1);
+    const serde = await registerReadings(input);
+    // Retries at most every 30 s (the default): without giving up when told to stop, the process
+    // would wait out the 30 s shutdown timeout and exit 1.
+    inst = startInstance(`${id}-archiver-a`, id, 'stopping', { ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '500', ARCHIVE_RETRY_MAX_MS: '30000' }, topologies);
+    const log = () => (existsSync(inst!.log) ? readFileSync(inst!.log, 'utf8') : '');
+    await waitFor('the archiver to start', async () => (log().includes('"msg":"started"') ? true : undefined));
+    await store.stop();
+    await produce(input, Array.from({ length: 1000 }, (_, i) => reading(i)).map((r) => ({ key: r.device_id, value: serde.encode(r) })));
+    await waitFor('an upload to be retried', async () => (/failed, retrying/.test(log()) ? true : undefined));
+    await waitFor('a retry to wait 2 s or more', async () => (/"waitMs":(2000|4000|8000|16000)/.test(log()) ? true : undefined), 60_000);
+    inst.child.kill('SIGTERM');
+    expect(await inst.exited).toBe(0);
+    inst = undefined;
+    expect(await caughtUp(`${id}-archiver-a`, input)).toBe(false); // nothing was uploaded, nothing committed
+  } finally {
+    if (inst) {
+      inst.child.kill('SIGKILL');
+      await inst.exited;
+    }
+    await store.stop();
+    store.s3.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -51,6 +51,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
   const { destination: dest, prefix, log } = { ...opts, log: ctx.log as Logger };
   const states = new Map<number, PartitionState>();
   let closed = false;
+  const stop = new AbortController();
 
   const persist = async (st: PartitionState, what: string, op: () => Promise<unknown>) => {
     for (let attempt = 0; ; attempt++) {
@@ -61,7 +62,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
         if (closed || st.released) throw new SluiceError(`archive: ${what} abandoned: the sink closed or the partition was revoked`, { retriable: true, cause: err });
         const waitMs = Math.min(opts.maxRetryMs ?? 30_000, (opts.retryMs ?? 500) * 2 ** attempt);
         log.warn({ partition: st.source.partition, attempt: attempt + 1, waitMs, error: (err as Error).message }, `archive: ${what} failed, retrying`);
-        await sleep(waitMs);
+        await sleep(waitMs, undefined, { signal: stop.signal }).catch(() => undefined);
       }
     }
   };
@@ -165,6 +166,10 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       clearTimeout(st.idle);
       st.file?.discard();
       states.delete(source.partition);
+    },
+    stopping() {
+      closed = true;
+      stop.abort();
     },
     async close() {
       closed = true;

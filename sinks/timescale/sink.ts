@@ -149,6 +149,10 @@ export class TimescaleSink implements Sink {
     await this.retrying(`write ${this.table.name}`, () => this.transaction(rows, source, deadLettersFirst));
   }
 
+  stopping(): void {
+    this.closed = true; // a write waiting out an outage fails at its next attempt
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.pool.end();

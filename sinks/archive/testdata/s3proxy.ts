@@ -41,7 +41,7 @@ export async function privateObjectStore(dir: string) {
       await waitFor(`the private S3Proxy on :${port}`, async () => s3.send(new ListBucketsCommand({})).then(() => true, () => undefined), 90_000);
     },
     async stop() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return; // not running, or stopped already
       const exited = new Promise((res) => child!.once('exit', res));
       child.kill('SIGKILL');
       await exited;
