@@ -39,7 +39,7 @@ export function timescaleSink(tableSpec: TableSpec, opts: { offsets?: boolean } 
   // Stateful topologies (whose state stores say where processing resumes) write upsert tables
   // without offsets: a replayed batch upserts the same rows.
   if (opts.offsets === false && !table.conflict) throw new SluiceError(`table ${table.name}: without stored offsets the sink needs a conflict key (upsert), or a replayed batch would be stored twice`);
-  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.group, ctx.log, opts.offsets ?? true);
+  return async (ctx) => new TimescaleSink(table, loadConfig(timescaleSchema, env), ctx.group, ctx.log, opts.offsets ?? true, ctx.replay !== undefined);
 }
 
 const storeOffsetSql = `INSERT INTO ${OFFSETS_TABLE} (consumer_group, target_table, topic, partition, next_offset) VALUES ($1, $2, $3, $4, $5)
@@ -75,10 +75,15 @@ export class TimescaleSink implements Sink {
   private readonly stage: string;
 
   private readonly keepOffsets: boolean;
+  private readonly replaying: boolean;
 
-  /** `group` is the consumer group (the topology's, or a replay's): offsets are kept per group, table, topic and partition. */
-  constructor(table: TableSpec, cfg: TimescaleConfig, group: string, log: Logger, keepOffsets = true) {
+  /**
+   * `group` is the consumer group (the topology's, or a replay's): offsets are kept per group, table,
+   * topic and partition. A replay's group is used once: its offsets are deleted when the sink closes.
+   */
+  constructor(table: TableSpec, cfg: TimescaleConfig, group: string, log: Logger, keepOffsets = true, replaying = false) {
     this.keepOffsets = keepOffsets;
+    this.replaying = replaying;
     this.table = table;
     this.cfg = cfg;
     this.group = group;
@@ -155,6 +160,10 @@ export class TimescaleSink implements Sink {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.replaying && this.keepOffsets) {
+      await this.pool.query(`DELETE FROM ${OFFSETS_TABLE} WHERE consumer_group = $1 AND target_table = $2`, [this.group, this.table.name])
+        .catch((err: Error) => this.log.warn({ err: { message: err.message } }, `${this.table.name}: the offsets of replay group ${this.group} were not deleted`));
+    }
     await this.pool.end();
   }
 
