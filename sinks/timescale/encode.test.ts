@@ -1,4 +1,4 @@
-import { chunk, dedupe, encodeRow, escapeText, isoTime, RowError } from './encode.ts';
+import { CopyRows, dedupe, encodeRow, escapeText, isoTime, RowError } from './encode.ts';
 import { sensorData, validateTable } from './table.ts';
 
 const reading = { time: Date.UTC(2026, 10, 27, 10, 0, 0, 123), device_id: 'dev-1', sensor_type: 'temperature', value: 21.5, unit: '°C' };
@@ -28,12 +28,19 @@ test('a batch keeps one row per conflict key, the last one', () => {
   expect(dedupe({ ...sensorData, conflict: undefined }, rows)).toHaveLength(3);
 });
 
-test('rows are joined into large chunks without losing or reordering any', () => {
-  const rows = Array.from({ length: 1000 }, (_, i) => `${i}\n`);
-  const chunks = chunk(rows, 100);
-  expect(chunks.length).toBeGreaterThan(10);
-  expect(chunks.join('')).toBe(rows.join(''));
-  expect(chunk([])).toEqual([]);
+test('rows go into one buffer, in order, past its first size; a refused row leaves nothing behind; any run of rows is a slice', () => {
+  const text = new CopyRows();
+  const lines: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const r = { ...reading, device_id: i % 7 ? `dev-${i}` : `dév\t${i}`, value: i / 3 };
+    text.add(sensorData, r);
+    lines.push(encodeRow(sensorData, r).row);
+    if (i === 10) expect(() => text.add(sensorData, { ...reading, value: 'x' })).toThrow(RowError);
+  }
+  expect(text.length).toBe(5000);
+  expect(text.slice(0, 5000).toString('utf8')).toBe(lines.join(''));
+  expect(text.slice(10, 13).toString('utf8')).toBe(lines.slice(10, 13).join(''));
+  expect(text.slice(0, 0).length).toBe(0);
 });
 
 test('table and column names outside [a-z_][a-z0-9_]* are refused before any SQL is built', () => {

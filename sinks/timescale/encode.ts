@@ -58,25 +58,84 @@ function field(c: Column, v: unknown): string {
   }
 }
 
-const keyColumns = new WeakMap<TableSpec, boolean[]>();
+/**
+ * Rows of COPY text written straight into one growing buffer (no row strings to join and encode
+ * again), and the offset where each row ends: a run of rows is a slice of the buffer.
+ */
+export class CopyRows {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private pos = 0;
+  /** ends[i]: the offset after row i's newline. */
+  readonly ends: number[] = [];
+
+  /** Appends the row for `value`; throws RowError, with nothing written, when the value does not fit. */
+  add(table: TableSpec, value: unknown): void {
+    if (typeof value !== 'object' || value === null) throw new RowError(`a row of ${table.name} must be an object, got ${value === null ? 'null' : typeof value}`);
+    const v = value as Record<string, unknown>;
+    const start = this.pos;
+    try {
+      for (let i = 0; i < table.columns.length; i++) {
+        if (i > 0) this.write('\t');
+        this.write(field(table.columns[i]!, v[table.columns[i]!.name]));
+      }
+    } catch (err) {
+      this.pos = start;
+      throw err;
+    }
+    this.write('\n');
+    this.ends.push(this.pos);
+  }
+
+  get length(): number {
+    return this.ends.length;
+  }
+
+  /** The bytes of rows [from, to). */
+  slice(from: number, to: number): Buffer {
+    return this.buf.subarray(from === 0 ? 0 : this.ends[from - 1], to === 0 ? 0 : this.ends[to - 1]);
+  }
+
+  private write(s: string): void {
+    if (this.pos + 3 * s.length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + 3 * s.length));
+      this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    // Short ASCII strings (most fields) byte by byte: cheaper than a call into the encoder each.
+    if (s.length < 64) {
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[this.pos + i] = c;
+      }
+      if (i === s.length) {
+        this.pos += i;
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+}
 
 /**
  * One row of COPY text (with its newline) from a record value, and its conflict key as encoded ('' when
  * the table has none); throws RowError when the value does not fit.
  */
 export function encodeRow(table: TableSpec, value: unknown): { row: string; key: string } {
-  if (typeof value !== 'object' || value === null) throw new RowError(`a row of ${table.name} must be an object, got ${value === null ? 'null' : typeof value}`);
-  let inKey = keyColumns.get(table);
-  if (!inKey) keyColumns.set(table, (inKey = table.columns.map((c) => table.conflict?.key.includes(c.name) ?? false)));
-  const v = value as Record<string, unknown>;
-  let row = '';
+  const rows = new CopyRows();
+  rows.add(table, value);
+  const row = rows.slice(0, 1).toString('utf8');
+  return { row, key: keyOf(table, row) };
+}
+
+/** The conflict key of an encoded row: its key columns as encoded, each followed by a tab ('' without a conflict key). */
+export function keyOf(table: TableSpec, row: string): string {
+  if (!table.conflict) return '';
+  const fields = row.slice(0, -1).split('\t');
   let key = '';
-  for (let i = 0; i < table.columns.length; i++) {
-    const f = field(table.columns[i]!, v[table.columns[i]!.name]);
-    row += i === 0 ? f : `\t${f}`;
-    if (inKey[i]) key += `${f}\t`;
-  }
-  return { row: `${row}\n`, key };
+  for (let i = 0; i < table.columns.length; i++) if (table.conflict.key.includes(table.columns[i]!.name)) key += `${fields[i]}\t`;
+  return key;
 }
 
 /** Keeps the last row of each conflict key: one COPY or upsert cannot take a key twice. */
@@ -88,21 +147,4 @@ export function dedupe<R extends { key: string }>(table: TableSpec, rows: readon
     byKey.set(r.key, r);
   }
   return [...byKey.values()];
-}
-/** Joins rows into chunks of about `bytes` characters: few, large writes to the COPY stream. */
-export function chunk(rows: readonly string[], bytes = 256 << 10): string[] {
-  const out: string[] = [];
-  let parts: string[] = [];
-  let size = 0;
-  for (const r of rows) {
-    parts.push(r);
-    size += r.length;
-    if (size >= bytes) {
-      out.push(parts.join(''));
-      parts = [];
-      size = 0;
-    }
-  }
-  if (parts.length > 0) out.push(parts.join(''));
-  return out;
 }
