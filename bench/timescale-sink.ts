@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { timescaleSinkTopology } from '../topologies/timescale-sink.ts';
 import type { Reading } from '../topologies/reading.ts';
-import { encodeRow } from '../sinks/timescale/encode.ts';
+import { CopyRows } from '../sinks/timescale/encode.ts';
 import { sensorData } from '../sinks/timescale/table.ts';
 import { createTestDb, withClient } from '../sinks/timescale/testdata/db.ts';
 import { benchConfig, drain, inChild, prefill, type CaseResult } from './lib.ts';
@@ -36,7 +36,6 @@ const t0 = Date.UTC(2026, 10, 1);
 const reading = (i: number): Reading => ({
   device_id: `dev-${i % 1000}`, sensor_type: i % 3 ? 'temperature' : 'humidity', value: 20 + (i % 100) / 10, unit: '°C', time: t0 + Math.floor(i / 1000) * 1000, ingest_time: t0 + i,
 });
-const rowsOf = (r: Reading) => encodeRow(sensorData, { time: r.time, device_id: r.device_id, sensor_type: r.sensor_type, value: r.value, unit: r.unit }).row;
 const fmt = (r: number) => `${r.toFixed(0).padStart(8)} rows/s`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const truncate = () => withClient(db.url, (c) => c.query('TRUNCATE sensor_data, sluice_sink_offsets'));
@@ -48,7 +47,10 @@ const admin = kafka.admin();
 await admin.connect();
 await prefill(input, n, reading);
 const file = join(tmpdir(), `${id}.tsv`);
-writeFileSync(file, Array.from({ length: n }, (_, i) => rowsOf(reading(i))).join(''));
+// The same COPY text the sink sends (one buffer, as the sink writes it).
+const text = new CopyRows();
+for (let i = 0; i < n; i++) text.add(sensorData, reading(i));
+writeFileSync(file, text.slice(0, n));
 console.log(`pre-filled ${input} with ${n} readings; database ${db.name} (sensor_data with its unique index); ${rounds} rounds`);
 
 // 2. Per-row INSERT, awaited, on a sample.
