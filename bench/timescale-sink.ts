@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { timescaleSinkTopology } from '../topologies/timescale-sink.ts';
 import type { Reading } from '../topologies/reading.ts';
-import { CopyRows } from '../sinks/timescale/encode.ts';
+import { COPY_HEADER, COPY_TRAILER, CopyRows } from '../sinks/timescale/encode.ts';
 import { sensorData } from '../sinks/timescale/table.ts';
 import { createTestDb, withClient } from '../sinks/timescale/testdata/db.ts';
 import { benchConfig, drain, inChild, prefill, type CaseResult } from './lib.ts';
@@ -46,11 +46,19 @@ const kafka = new Kafka({ brokers: cfg.KAFKA_BROKERS, logLevel: logLevel.ERROR }
 const admin = kafka.admin();
 await admin.connect();
 await prefill(input, n, reading);
+// psql's input as people write it (COPY text), and the COPY binary data the sink sends, for comparison.
 const file = join(tmpdir(), `${id}.tsv`);
-// The same COPY text the sink sends (one buffer, as the sink writes it).
-const text = new CopyRows();
-for (let i = 0; i < n; i++) text.add(sensorData, reading(i));
-writeFileSync(file, text.slice(0, n));
+const binFile = join(tmpdir(), `${id}.bin`);
+const lines: string[] = [];
+const rows = new CopyRows();
+for (let i = 0; i < n; i++) {
+  const r = reading(i);
+  lines.push(`${new Date(r.time).toISOString()}\t${r.device_id}\t${r.sensor_type}\t${r.value}\t${r.unit}\n`);
+  rows.add(sensorData, r);
+}
+writeFileSync(file, lines.join(''));
+writeFileSync(binFile, Buffer.concat([COPY_HEADER, rows.slice(0, n), COPY_TRAILER]));
+lines.length = 0;
 console.log(`pre-filled ${input} with ${n} readings; database ${db.name} (sensor_data with its unique index); ${rounds} rounds`);
 
 // 2. Per-row INSERT, awaited, on a sample.
@@ -76,26 +84,35 @@ await bare.disconnect();
 
 // 4. psql \copy and the sink take turns on an emptied table.
 const psqlRates: number[] = [];
+const psqlBinRates: number[] = [];
 const sinks: CaseResult[] = [];
-for (let round = 0; round < rounds; round++) {
+const psqlCopy = async (from: string, options: string) => {
   await truncate();
-  start = performance.now();
-  execFileSync('psql', [db.url, '-q', '-c', `\\copy sensor_data (time, device_id, sensor_type, value, unit) FROM '${file}'`]);
-  psqlRates.push(n / ((performance.now() - start) / 1000));
+  const begin = performance.now();
+  execFileSync('psql', [db.url, '-q', '-c', `\\copy sensor_data (time, device_id, sensor_type, value, unit) FROM '${from}'${options}`]);
+  if ((await count()) !== n) throw new Error(`psql \\copy of ${from} did not load ${n} rows`);
+  return n / ((performance.now() - begin) / 1000);
+};
+for (let round = 0; round < rounds; round++) {
+  psqlRates.push(await psqlCopy(file, ''));
+  psqlBinRates.push(await psqlCopy(binFile, ' (FORMAT binary)'));
   await truncate();
   sinks.push(inChild(import.meta.filename, 'sink', `${id}-sink-${round}`, input, db.writerUrl, String(n)));
   const loaded = await count();
   if (loaded !== n) throw new Error(`round ${round}: the sink loaded ${loaded} rows, expected ${n}`);
-  console.log(`round ${round + 1}: psql \\copy ${fmt(psqlRates.at(-1)!)}, timescale-sink ${fmt(sinks.at(-1)!.rate)}`);
+  console.log(`round ${round + 1}: psql \\copy ${fmt(psqlRates.at(-1)!)}, psql \\copy binary ${fmt(psqlBinRates.at(-1)!)}, timescale-sink ${fmt(sinks.at(-1)!.rate)}`);
 }
 rmSync(file);
+rmSync(binFile);
 
 const [psqlRate, sinkRate] = [median(psqlRates), median(sinks.map((s) => s.rate))];
-console.log(`psql \\copy (median)   : ${fmt(psqlRate)}`);
+console.log(`psql \\copy (median)   : ${fmt(psqlRate)} (COPY text)`);
+console.log(`psql \\copy binary     : ${fmt(median(psqlBinRates))} (the COPY binary data the sink sends)`);
 console.log(`timescale-sink (median): ${fmt(sinkRate)} (${n} rows loaded in each round)`);
 console.log(`per-row INSERT         : ${fmt(insertRate)} (a sample of ${sample}; ~${(n / insertRate).toFixed(0)} s for ${n}, extrapolated)`);
 console.log(`kafkajs read only      : ${fmt(bareRate)} (the Kafka side alone, no decode, no database)`);
 console.log(`ratio sink/psql copy   : ${(sinkRate / psqlRate).toFixed(2)} (target >= 0.70, stretch 0.85)`);
+console.log(`ratio sink/psql binary : ${(sinkRate / median(psqlBinRates)).toFixed(2)}`);
 console.log(`ratio sink/INSERT      : ${(sinkRate / insertRate).toFixed(1)} (target >= 30)`);
 console.log(`peak RSS of the sink   : ${Math.max(...sinks.map((s) => s.rssMiB)).toFixed(0)} MiB (whole process)`);
 await admin.deleteTopics({ topics: [input] });

@@ -5,67 +5,43 @@ export class RowError extends Error {
   override readonly name = 'RowError';
 }
 
-// COPY text format: backslash, and the delimiters tab, newline and carriage return, are escaped.
-const special = /[\\\t\n\r]/g;
-const anySpecial = /[\\\t\n\r]/;
-const escapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-export const escapeText = (s: string) => (anySpecial.test(s) ? s.replace(special, (c) => escapes[c]!) : s);
+/**
+ * COPY binary format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4): a
+ * signature, flags and header extension length, then per row a field count and each field as a
+ * length (-1 for null) and the type's binary send format; -1 as field count ends the data. Nothing
+ * is printed or parsed as text: times go as microseconds since 2000, doubles as IEEE 754 bytes.
+ */
+export const COPY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
+export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
-const DAY = 86_400_000;
-const pad = (n: number, width: number) => String(n).padStart(width, '0');
-let cachedDay = NaN;
-let dayPrefix = '';
+/** 2000-01-01T00:00:00Z, PostgreSQL's epoch, in ms since 1970. */
+const PG_EPOCH_MS = 946_684_800_000;
+const TWO_32 = 4_294_967_296;
+const INT64 = [-(2n ** 63n), 2n ** 63n - 1n] as const;
 
-/** toISOString(), faster for the common case: the date part is cached per UTC day. */
-export function isoTime(ms: number): string {
-  ms = Math.trunc(ms);
-  if (ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString(); // years outside 1970–9999
-  const day = Math.floor(ms / DAY);
-  if (day !== cachedDay) {
-    cachedDay = day;
-    dayPrefix = new Date(day * DAY).toISOString().slice(0, 11);
-  }
-  const t = ms - day * DAY;
-  return `${dayPrefix}${pad(Math.floor(t / 3_600_000), 2)}:${pad(Math.floor(t / 60_000) % 60, 2)}:${pad(Math.floor(t / 1000) % 60, 2)}.${pad(t % 1000, 3)}Z`;
+function timeMs(c: Column, v: unknown): number {
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw new RowError(`column ${c.name} must be a time (ms since the epoch, Date or ISO string), got ${JSON.stringify(v)}`);
+  return Math.trunc(ms);
 }
 
-function field(c: Column, v: unknown): string {
-  if (v === null || v === undefined) {
-    if (c.nullable) return '\\N';
-    throw new RowError(`column ${c.name} must not be null`);
+function int64(c: Column, v: unknown): bigint | number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
+    const b = BigInt(v);
+    if (b >= INT64[0] && b <= INT64[1]) return b;
   }
-  switch (c.type) {
-    case 'timestamptz': {
-      const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
-      if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw new RowError(`column ${c.name} must be a time (ms since the epoch, Date or ISO string), got ${JSON.stringify(v)}`);
-      return isoTime(ms);
-    }
-    case 'double precision':
-      if (typeof v !== 'number') throw new RowError(`column ${c.name} must be a number, got ${typeof v}`);
-      return String(v); // NaN and ±Infinity are valid double precision input
-    case 'bigint':
-    case 'integer':
-      if ((typeof v !== 'number' || !Number.isInteger(v)) && typeof v !== 'bigint') throw new RowError(`column ${c.name} must be an integer, got ${JSON.stringify(v)}`);
-      return String(v);
-    case 'boolean':
-      if (typeof v !== 'boolean') throw new RowError(`column ${c.name} must be a boolean, got ${typeof v}`);
-      return v ? 't' : 'f';
-    case 'jsonb':
-      return escapeText(JSON.stringify(v));
-    case 'text':
-      if (typeof v !== 'string') throw new RowError(`column ${c.name} must be a string, got ${typeof v}`);
-      return escapeText(v);
-  }
+  throw new RowError(`column ${c.name} must be an integer within 64 bits, got ${typeof v === 'bigint' ? v : JSON.stringify(v)}`);
 }
 
 /**
- * Rows of COPY text written straight into one growing buffer (no row strings to join and encode
- * again), and the offset where each row ends: a run of rows is a slice of the buffer.
+ * Rows in COPY binary format written straight into one growing buffer, and the offset where each row
+ * ends: a run of rows is a slice of the buffer, sent between COPY_HEADER and COPY_TRAILER.
  */
 export class CopyRows {
   private buf = Buffer.allocUnsafe(1 << 16);
   private pos = 0;
-  /** ends[i]: the offset after row i's newline. */
+  /** ends[i]: the offset after row i. */
   readonly ends: number[] = [];
 
   /** Appends the row for `value`; throws RowError, with nothing written, when the value does not fit. */
@@ -74,15 +50,14 @@ export class CopyRows {
     const v = value as Record<string, unknown>;
     const start = this.pos;
     try {
-      for (let i = 0; i < table.columns.length; i++) {
-        if (i > 0) this.write('\t');
-        this.write(field(table.columns[i]!, v[table.columns[i]!.name]));
-      }
+      this.room(2);
+      this.buf.writeInt16BE(table.columns.length, this.pos);
+      this.pos += 2;
+      for (const c of table.columns) this.field(c, v[c.name]);
     } catch (err) {
       this.pos = start;
       throw err;
     }
-    this.write('\n');
     this.ends.push(this.pos);
   }
 
@@ -95,46 +70,109 @@ export class CopyRows {
     return this.buf.subarray(from === 0 ? 0 : this.ends[from - 1], to === 0 ? 0 : this.ends[to - 1]);
   }
 
-  private write(s: string): void {
-    if (this.pos + 3 * s.length > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + 3 * s.length));
-      this.buf.copy(grown, 0, 0, this.pos);
-      this.buf = grown;
+  private field(c: Column, v: unknown): void {
+    if (v === null || v === undefined) {
+      if (!c.nullable) throw new RowError(`column ${c.name} must not be null`);
+      this.room(4);
+      this.pos = this.buf.writeInt32BE(-1, this.pos);
+      return;
     }
-    // Short ASCII strings (most fields) byte by byte: cheaper than a call into the encoder each.
-    if (s.length < 64) {
-      let i = 0;
-      for (; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        this.buf[this.pos + i] = c;
-      }
-      if (i === s.length) {
-        this.pos += i;
+    switch (c.type) {
+      case 'timestamptz': {
+        const sincePgEpoch = timeMs(c, v) - PG_EPOCH_MS;
+        const us = sincePgEpoch * 1000;
+        this.room(12);
+        this.buf.writeInt32BE(8, this.pos);
+        if (Number.isSafeInteger(us)) {
+          const high = Math.floor(us / TWO_32);
+          this.buf.writeInt32BE(high, this.pos + 4);
+          this.buf.writeUInt32BE(us - high * TWO_32, this.pos + 8);
+        } else {
+          this.buf.writeBigInt64BE(BigInt(sincePgEpoch) * 1000n, this.pos + 4);
+        }
+        this.pos += 12;
         return;
       }
+      case 'double precision':
+        if (typeof v !== 'number') throw new RowError(`column ${c.name} must be a number, got ${typeof v}`);
+        this.room(12);
+        this.buf.writeInt32BE(8, this.pos);
+        this.pos = this.buf.writeDoubleBE(v, this.pos + 4); // NaN and ±Infinity are valid double precision
+        return;
+      case 'bigint': {
+        const n = int64(c, v);
+        this.room(12);
+        this.buf.writeInt32BE(8, this.pos);
+        if (typeof n === 'bigint') this.buf.writeBigInt64BE(n, this.pos + 4);
+        else {
+          const high = Math.floor(n / TWO_32);
+          this.buf.writeInt32BE(high, this.pos + 4);
+          this.buf.writeUInt32BE(n - high * TWO_32, this.pos + 8);
+        }
+        this.pos += 12;
+        return;
+      }
+      case 'integer':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RowError(`column ${c.name} must be an integer within 32 bits, got ${JSON.stringify(v)}`);
+        this.room(8);
+        this.buf.writeInt32BE(4, this.pos);
+        this.pos = this.buf.writeInt32BE(v, this.pos + 4);
+        return;
+      case 'boolean':
+        if (typeof v !== 'boolean') throw new RowError(`column ${c.name} must be a boolean, got ${typeof v}`);
+        this.room(5);
+        this.buf.writeInt32BE(1, this.pos);
+        this.buf[this.pos + 4] = v ? 1 : 0;
+        this.pos += 5;
+        return;
+      case 'jsonb': {
+        const json = JSON.stringify(v) as string | undefined;
+        if (json === undefined) throw new RowError(`column ${c.name} must be a JSON value, got ${typeof v}`);
+        return this.text('\x01' + json); // jsonb's binary format: version 1, then the JSON text
+      }
+      case 'text':
+        if (typeof v !== 'string') throw new RowError(`column ${c.name} must be a string, got ${typeof v}`);
+        return this.text(v);
     }
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A length and the UTF-8 bytes of `s`. */
+  private text(s: string): void {
+    this.room(4 + 3 * s.length);
+    const at = this.pos + 4;
+    let n = 0;
+    // Short ASCII strings (most fields) byte by byte: cheaper than a call into the encoder each.
+    if (s.length < 64) {
+      for (; n < s.length; n++) {
+        const ch = s.charCodeAt(n);
+        if (ch >= 0x80) break;
+        this.buf[at + n] = ch;
+      }
+    }
+    if (n < s.length) n = this.buf.write(s, at, 'utf8');
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos = at + n;
+  }
+
+  private room(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + bytes));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
   }
 }
 
-/**
- * One row of COPY text (with its newline) from a record value, and its conflict key as encoded ('' when
- * the table has none); throws RowError when the value does not fit.
- */
-export function encodeRow(table: TableSpec, value: unknown): { row: string; key: string } {
-  const rows = new CopyRows();
-  rows.add(table, value);
-  const row = rows.slice(0, 1).toString('utf8');
-  return { row, key: keyOf(table, row) };
-}
-
-/** The conflict key of an encoded row: its key columns as encoded, each followed by a tab ('' without a conflict key). */
-export function keyOf(table: TableSpec, row: string): string {
+/** The conflict key of an encoded row (a slice of one row): its key fields' bytes, each with its length ('' without a conflict key). */
+export function keyOf(table: TableSpec, row: Buffer): string {
   if (!table.conflict) return '';
-  const fields = row.slice(0, -1).split('\t');
   let key = '';
-  for (let i = 0; i < table.columns.length; i++) if (table.conflict.key.includes(table.columns[i]!.name)) key += `${fields[i]}\t`;
+  let at = 2;
+  for (const c of table.columns) {
+    const len = row.readInt32BE(at);
+    const end = at + 4 + Math.max(0, len);
+    if (table.conflict.key.includes(c.name)) key += `${len}:${row.toString('latin1', at + 4, end)}`;
+    at = end;
+  }
   return key;
 }
 

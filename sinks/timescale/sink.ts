@@ -10,11 +10,11 @@ import { SluiceError } from '../../core/errors.ts';
 import { loadConfig } from '../../core/config.ts';
 import { faultPoint } from '../../core/fault.ts';
 import { timescaleSchema, type TimescaleConfig } from './config.ts';
-import { CopyRows, RowError, dedupe, keyOf } from './encode.ts';
+import { COPY_HEADER, COPY_TRAILER, CopyRows, RowError, dedupe, keyOf } from './encode.ts';
 import { OFFSETS_TABLE, ensureSchema } from './schema.ts';
 import { quote, validateTable, type TableSpec } from './table.ts';
 
-/** A record and its row in the batch's COPY text. */
+/** A record and its row in the batch's COPY data. */
 interface Row {
   index: number;
   item: OutRecord;
@@ -132,13 +132,13 @@ export class TimescaleSink implements Sink {
   }
 
   async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject, sendDeadLetters: SendDeadLetters): Promise<void> {
-    const text = new CopyRows();
+    const encoded = new CopyRows();
     const rows: Row[] = [];
     const invalid: Rejected[] = [];
     for (const item of records) {
       try {
-        text.add(this.table, item.value);
-        rows.push({ index: text.length - 1, item });
+        encoded.add(this.table, item.value);
+        rows.push({ index: encoded.length - 1, item });
       } catch (err) {
         if (!(err instanceof RowError)) throw err;
         invalid.push({ record: item, reason: 'invalid', error: err });
@@ -153,7 +153,7 @@ export class TimescaleSink implements Sink {
       reported = true;
       await sendDeadLetters();
     };
-    await this.retrying(`write ${this.table.name}`, () => this.transaction(text, rows, source, deadLettersFirst));
+    await this.retrying(`write ${this.table.name}`, () => this.transaction(encoded, rows, source, deadLettersFirst));
   }
 
   stopping(): void {
@@ -187,13 +187,13 @@ export class TimescaleSink implements Sink {
   }
 
   /** One transaction: the rows and the next offset, unless the batch was stored before; its dead letters are sent before the commit. */
-  private async transaction(text: CopyRows, rows: Row[], source: SourcePartition & { nextOffset: string }, beforeCommit: (rejected: Rejected[]) => Promise<void>): Promise<void> {
+  private async transaction(encoded: CopyRows, rows: Row[], source: SourcePartition & { nextOffset: string }, beforeCommit: (rejected: Rejected[]) => Promise<void>): Promise<void> {
     const c = await this.pool.connect();
     const rejected: Rejected[] = [];
     try {
       await c.query('BEGIN');
       if (!this.keepOffsets) {
-        if (rows.length > 0) await this.load(c, text, rows, false, rejected);
+        if (rows.length > 0) await this.load(c, encoded, rows, false, rejected);
         await beforeCommit(rejected);
         await c.query('COMMIT');
         c.release();
@@ -209,7 +209,7 @@ export class TimescaleSink implements Sink {
         this.log.info({ topic: source.topic, partition: source.partition, stored: at, nextOffset: source.nextOffset }, `${this.table.name}: batch stored before, skipped`);
         return;
       }
-      if (rows.length > 0) await this.load(c, text, rows, false, rejected);
+      if (rows.length > 0) await this.load(c, encoded, rows, false, rejected);
       await c.query(storeOffsetSql, [...key, source.nextOffset]);
       await beforeCommit(rejected);
       await c.query('COMMIT');
@@ -227,52 +227,54 @@ export class TimescaleSink implements Sink {
    * through a staged upsert: plain COPY speed until a redelivered row shows up. A row error splits
    * them in halves until the bad rows stand alone.
    */
-  private async load(c: pg.PoolClient, text: CopyRows, rows: Row[], staged: boolean, rejected: Rejected[]): Promise<void> {
+  private async load(c: pg.PoolClient, encoded: CopyRows, rows: Row[], staged: boolean, rejected: Rejected[]): Promise<void> {
     await c.query('SAVEPOINT sluice_load');
     try {
-      if (staged) await this.upsert(c, text, rows);
-      else await this.copy(c, quote(this.table.name), text, rows);
+      if (staged) await this.upsert(c, encoded, rows);
+      else await this.copy(c, quote(this.table.name), encoded, rows);
       await c.query('RELEASE SAVEPOINT sluice_load');
       return;
     } catch (err) {
       const state = sqlState(err);
       if (!rowErrorClass.test(state)) throw err;
       await c.query('ROLLBACK TO SAVEPOINT sluice_load; RELEASE SAVEPOINT sluice_load');
-      if (state === '23505' && this.table.conflict && !staged) return this.load(c, text, rows, true, rejected);
+      if (state === '23505' && this.table.conflict && !staged) return this.load(c, encoded, rows, true, rejected);
       if (rows.length === 1) {
         rejected.push({ record: rows[0]!.item, reason: 'rejected', error: new Error(`${this.table.name}: ${(err as Error).message}`) });
         return;
       }
     }
     const half = rows.length >>> 1;
-    await this.load(c, text, rows.slice(0, half), staged, rejected);
-    await this.load(c, text, rows.slice(half), staged, rejected);
+    await this.load(c, encoded, rows.slice(0, half), staged, rejected);
+    await this.load(c, encoded, rows.slice(half), staged, rejected);
   }
 
-  /** COPY of `rows`: a slice of the batch's text when they follow each other in it (the usual case), else their rows joined. */
-  private async copy(c: pg.PoolClient, target: string, text: CopyRows, rows: readonly Row[]): Promise<void> {
+  /** COPY of `rows`: a slice of the batch's rows when they follow each other in it (the usual case), else their rows joined. */
+  private async copy(c: pg.PoolClient, target: string, encoded: CopyRows, rows: readonly Row[]): Promise<void> {
     const first = rows[0]!.index;
     const contiguous = rows.every((r, k) => r.index === first + k);
-    const bytes = contiguous ? text.slice(first, first + rows.length) : Buffer.concat(rows.map((r) => text.slice(r.index, r.index + 1)));
+    const bytes = contiguous ? encoded.slice(first, first + rows.length) : Buffer.concat(rows.map((r) => encoded.slice(r.index, r.index + 1)));
     const size = 256 << 10;
     async function* feed() {
+      yield COPY_HEADER;
       for (let at = 0; at < bytes.length; at += size) {
         yield bytes.subarray(at, at + size);
         if (at === 0) faultPoint('timescale.copy'); // killed here, the COPY is half sent and never committed
       }
+      yield COPY_TRAILER;
     }
-    await pipeline(Readable.from(feed()), c.query(copyFrom(`COPY ${target} (${this.columns}) FROM STDIN`)));
+    await pipeline(Readable.from(feed()), c.query(copyFrom(`COPY ${target} (${this.columns}) FROM STDIN (FORMAT binary)`)));
   }
 
-  private async upsert(c: pg.PoolClient, text: CopyRows, rows: Row[]): Promise<void> {
+  private async upsert(c: pg.PoolClient, encoded: CopyRows, rows: Row[]): Promise<void> {
     // Every name below is a quoted identifier of the validated table spec.
     const { conflict, name } = this.table;
     const [table, tableStage, columns] = [quote(name), this.stage, this.columns];
     await c.query(`CREATE TEMP TABLE IF NOT EXISTS ${tableStage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     await c.query(`TRUNCATE ${tableStage}`);
     // DO UPDATE refuses to touch a row twice in one statement; DO NOTHING skips repeats by itself.
-    const keyed = conflict!.action === 'update' ? rows.map((r) => ({ ...r, key: keyOf(this.table, text.slice(r.index, r.index + 1).toString('utf8')) })) : undefined;
-    await this.copy(c, this.stage, text, keyed ? dedupe(this.table, keyed) : rows);
+    const keyed = conflict!.action === 'update' ? rows.map((r) => ({ ...r, key: keyOf(this.table, encoded.slice(r.index, r.index + 1)) })) : undefined;
+    await this.copy(c, this.stage, encoded, keyed ? dedupe(this.table, keyed) : rows);
     const columnsKey = conflict!.key.map(quote).join(', ');
     const rest = this.table.columns.filter((col) => !conflict!.key.includes(col.name));
     const action = conflict!.action === 'nothing' || rest.length === 0

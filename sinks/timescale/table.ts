@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.ts';
 
-/** Column types the sink can encode for COPY (text format). */
+/** Column types the sink can encode for COPY (binary format). */
 export type ColumnType = 'timestamptz' | 'text' | 'double precision' | 'bigint' | 'integer' | 'boolean' | 'jsonb';
 
 export interface Column {
