@@ -20,7 +20,7 @@ sluice_node() {
 
 sluice_deps() {
   local stamp="$root/node_modules/.sluice-lock" sum
-  sum=$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)
+  sum=$(cat "$root/package-lock.json" "$root"/patches/* | sha256sum | cut -d' ' -f1)
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && return 0
   echo "Installing npm dependencies from package-lock.json" >&2
   (cd "$root" && npm ci --no-audit --no-fund >&2)

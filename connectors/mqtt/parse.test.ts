@@ -45,6 +45,7 @@ describe('every bad input is refused with its reason', () => {
     ['JSON array', '[1, 2]', 'wrong-type'],
     ['__proto__ key', '{"value": 1, "__proto__": {"polluted": true}}', 'forbidden-key'],
     ['nested constructor key', '{"value": 1, "meta": {"constructor": {"prototype": 1}}}', 'forbidden-key'],
+    ['__proto__ key spelled with escapes', '{"value": 1, "\\u005f_proto\\u005f_": {"polluted": true}}', 'forbidden-key'],
     ['topic with too few levels', '22.5', 'topic-mismatch', 'sensors/temp'],
     ['topic with another prefix', '22.5', 'topic-mismatch', 'other/d/temperature'],
     ['device id with unsafe characters', '22.5', 'bad-device-id', 'sensors/dev ice$/temperature'],

@@ -1,6 +1,7 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type Message, type Producer, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Message, type Producer, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { kafkaLogCreator } from '../log.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 
 /**
  * The thin seam between Sluice and its Kafka client (kafkajs today). The runtime and the sinks use
@@ -200,7 +201,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
   const kafka = new Kafka({ brokers, clientId, logCreator: kafkaLogCreator(log), logLevel: logLevel.WARN });
   const admin: Admin = kafka.admin();
   // The Java client's murmur2 partitioner: keys land where Kafka Streams and Connect put them.
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false });
   await Promise.all([admin.connect(), producer.connect()]);
   const consumers = new Set<Consumer>();
 
