@@ -59,7 +59,9 @@ export async function drain(topology: Topology<any>, n: number): Promise<void> {
 
 /** Runs this benchmark file again with `args` in a child process and returns the JSON it printed last. */
 export function inChild<T = CaseResult>(file: string, ...args: string[]): T {
-  const r = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  // The V8 flags bin/run-topology gives every topology.
+  const flags = ['--disable-warning=TimeoutNegativeWarning', '--max-semi-space-size=32'];
+  const r = spawnSync(process.execPath, [...flags, file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`bench ${args.join(' ')} exited with ${r.status}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }

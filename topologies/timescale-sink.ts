@@ -11,11 +11,8 @@ export function timescaleSinkTopology(opts: { name?: string; topic?: string; tab
     name: opts.name ?? 'timescale-sink',
     description: 'loads sensor-readings into the sensor_data table with COPY, exactly once',
     source: { topic: opts.topic ?? 'sensor-readings', schema: 'sensor-readings' },
-    pipeline: map((r: InRecord<Reading>) => ({
-      to: 'db',
-      key: r.key,
-      value: { time: r.value.time, device_id: r.value.device_id, sensor_type: r.value.sensor_type, value: r.value.value, unit: r.value.unit },
-    })),
+    // The sink reads the table's columns by name from the reading (ingest_time is not one of them).
+    pipeline: map((r: InRecord<Reading>) => ({ to: 'db', key: r.key, value: r.value })),
     sinks: { db: timescaleSink(opts.table ?? sensorData) },
   });
 }
