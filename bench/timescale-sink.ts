@@ -3,7 +3,7 @@
 // and indexes, and against a per-row INSERT loop (measured on a sample, extrapolated), in one run.
 // The sink runs in its own process, as `bin/run-topology` runs it; psql and the sink take turns
 // `rounds` times on an emptied table, and the median of each is compared.
-// Usage: eval "$(bin/stack env)"; bin/node bench/timescale-sink.ts [records=200000] [insertSample=5000] [rounds=3]
+// Usage: eval "$(bin/stack env)"; bin/node bench/timescale-sink.ts [records=1000000] [insertSample=5000] [rounds=3]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ if (process.argv[2] === 'sink') {
   process.exit(0);
 }
 
-const n = Number(process.argv[2] ?? 200_000);
+const n = Number(process.argv[2] ?? 1_000_000);
 const sample = Math.min(n, Number(process.argv[3] ?? 5000));
 const rounds = Number(process.argv[4] ?? 3);
 const cfg = benchConfig();
