@@ -58,7 +58,7 @@ export interface OutgoingRecord {
   /** Explicit partition; default: by key, with the Java client's murmur2 partitioner. */
   partition?: number;
   value: Buffer | null;
-  headers?: Record<string, string>;
+  headers?: Readonly<Record<string, string>>;
 }
 export interface OutgoingBatch {
   topic: string;

@@ -18,6 +18,12 @@ test('varints and varlongs of every size decode to the value encoded, leaving th
     const d = new Decoder(Buffer.concat([bytes, Buffer.from([0x55])]));
     expect([v.toString(), d.readVarLong().toString(), d.offset]).toEqual([v.toString(), v.toString(), bytes.length]);
   }
+  // Numbers take a path of their own: the same bytes and size as the Long they stand for.
+  for (const v of [...numbers, 2 ** 52 - 1, -(2 ** 52) + 1, 2 ** 52]) {
+    const expected = new Encoder().writeVarLong(Long.fromNumber(v)).buffer;
+    expect([v, new Encoder().writeVarLong(v).buffer]).toEqual([v, expected]);
+    expect([v, Encoder.sizeOfVarLong(v)]).toEqual([v, expected.length]);
+  }
   for (const v of numbers.filter((x) => x >= -(2 ** 31) && x < 2 ** 31)) {
     expect(new Decoder(new Encoder().writeVarInt(v).buffer).readVarInt()).toBe(v);
   }

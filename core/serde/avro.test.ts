@@ -34,6 +34,17 @@ test('encodes to the Confluent wire format: magic byte, schema id, Avro body (go
   expect((await serde()).decode(bytes)).toEqual(reading);
 });
 
+test('values larger than the encoder\'s scratch space are encoded whole, and each result is its own copy', async () => {
+  const s = await serde();
+  const big = { ...reading, device_id: 'd'.repeat(200_000) };
+  const first = s.encode(reading);
+  const large = s.encode(big);
+  const after = s.encode({ ...reading, value: 1 });
+  expect(s.decode(large)).toEqual(big);
+  expect(s.decode(first)).toEqual(reading);
+  expect(s.decode(after)).toEqual({ ...reading, value: 1 });
+});
+
 test('decodes records written with an older registered version into the reader schema', async () => {
   const old = JSON.parse(v1);
   old.fields = old.fields.filter((f: { name: string }) => f.name !== 'ingest_time');

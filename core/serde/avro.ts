@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { decodeWire, encodeWire } from './wire.ts';
+import { HEADER_BYTES, MAGIC, decodeWire } from './wire.ts';
 import { SerdeError } from './errors.ts';
 import type { RegistryClient } from './registry.ts';
 
@@ -28,6 +28,8 @@ export class AvroSerde<T = unknown> {
   private readonly readerSchema: string;
   private readonly resolvers = new Map<number, Resolver | SerdeError>();
   private writeId: number | undefined;
+  /** Where encode writes the wire format before copying it out. */
+  private scratch = Buffer.alloc(1 << 16);
 
   constructor(registry: RegistryClient, subject: string, schema: string) {
     this.registry = registry;
@@ -87,7 +89,20 @@ export class AvroSerde<T = unknown> {
   encode(value: T): Buffer {
     if (this.writeId === undefined) throw new Error(`AvroSerde for ${this.subject}: call init() before encode()`);
     // isValid walks the value a second time, so it runs only to explain a failure.
-    if (this.reader.isValid(value)) return encodeWire(this.writeId, this.reader.toBuffer(value));
+    if (this.reader.isValid(value)) {
+      // Header and body written into one scratch buffer, then copied once into a pooled buffer
+      // (toBuffer zero-fills a new buffer per value, and the header needed another copy).
+      let end = this.reader.encode(value, this.scratch, HEADER_BYTES);
+      if (end < 0) {
+        this.scratch = Buffer.alloc(2 * (this.scratch.length - end));
+        end = this.reader.encode(value, this.scratch, HEADER_BYTES);
+      }
+      this.scratch.writeUInt8(MAGIC, 0);
+      this.scratch.writeInt32BE(this.writeId, 1);
+      const out = Buffer.allocUnsafe(end);
+      this.scratch.copy(out, 0, 0, end);
+      return out;
+    }
     const problems: string[] = [];
     this.reader.isValid(value, { errorHook: (path, v) => problems.push(`${path.join('.') || '(record)'} = ${JSON.stringify(v)}`) });
     throw new SerdeError('corrupt', `value does not fit ${this.subject}: ${problems.join(', ')}`);

@@ -4,14 +4,6 @@ import { SerdeError } from './errors.ts';
 export const MAGIC = 0;
 export const HEADER_BYTES = 5;
 
-export function encodeWire(schemaId: number, body: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  out.writeUInt8(MAGIC, 0);
-  out.writeInt32BE(schemaId, 1);
-  out.set(body, HEADER_BYTES);
-  return out;
-}
-
 export function decodeWire(bytes: Buffer | null): { schemaId: number; body: Buffer } {
   if (bytes === null) throw new SerdeError('empty', 'record has no value (a tombstone where a reading was expected)');
   if (bytes.length < HEADER_BYTES) throw new SerdeError('truncated', `record has ${bytes.length} bytes, fewer than the 5-byte header`);

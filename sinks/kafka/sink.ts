@@ -29,7 +29,7 @@ export function kafkaSink(config: KafkaSinkConfig): SinkFactory {
         const messages: OutgoingRecord[] = [];
         for (const r of records) {
           try {
-            messages.push({ key: r.key, value: serde.encode(r.value), headers: r.headers ? { ...r.headers } : undefined });
+            messages.push({ key: r.key, value: serde.encode(r.value), headers: r.headers });
           } catch (err) {
             reject(r, 'serialize', err as Error);
           }
