@@ -66,6 +66,9 @@ export function inChild<T = CaseResult>(file: string, ...args: string[]): T {
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
 }
 
+/** The middle value (the upper one of an even count). */
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
 export const row = (label: string, r: CaseResult) =>
   console.log(`${label.padEnd(44)} ${r.rate.toFixed(0).padStart(9)} records/s   peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB`);
 

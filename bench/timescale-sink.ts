@@ -14,7 +14,7 @@ import type { Reading } from '../topologies/reading.ts';
 import { COPY_HEADER, COPY_TRAILER, CopyRows } from '../sinks/timescale/encode.ts';
 import { sensorData } from '../sinks/timescale/table.ts';
 import { createTestDb, withClient } from '../sinks/timescale/testdata/db.ts';
-import { benchConfig, drain, inChild, prefill, type CaseResult } from './lib.ts';
+import { benchConfig, drain, inChild, median, prefill, type CaseResult } from './lib.ts';
 
 if (process.argv[2] === 'sink') {
   // The child: the sink topology as the writer role, timed until the group committed every record
@@ -37,7 +37,6 @@ const reading = (i: number): Reading => ({
   device_id: `dev-${i % 1000}`, sensor_type: i % 3 ? 'temperature' : 'humidity', value: 20 + (i % 100) / 10, unit: '°C', time: t0 + Math.floor(i / 1000) * 1000, ingest_time: t0 + i,
 });
 const fmt = (r: number) => `${r.toFixed(0).padStart(8)} rows/s`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const truncate = () => withClient(db.url, (c) => c.query('TRUNCATE sensor_data, sluice_sink_offsets'));
 const count = () => withClient(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM sensor_data')).rows[0].n as number);
 
