@@ -88,7 +88,7 @@ export class AvroSerde<T = unknown> {
   /** Throws an Error naming the field when `value` does not fit the schema. */
   encode(value: T): Buffer {
     if (this.writeId === undefined) throw new Error(`AvroSerde for ${this.subject}: call init() before encode()`);
-    // isValid walks the value a second time, so it runs only to explain a failure.
+    // avsc writes whatever it is given without checking, so the value is checked first; a second walk with an errorHook explains a failure.
     if (this.reader.isValid(value)) {
       // Header and body written into one scratch buffer, then copied once into a pooled buffer
       // (toBuffer zero-fills a new buffer per value, and the header needed another copy).
