@@ -81,17 +81,7 @@ export class CopyRows {
       case 'timestamptz': {
         const sincePgEpoch = timeMs(c, v) - PG_EPOCH_MS;
         const us = sincePgEpoch * 1000;
-        this.room(12);
-        this.buf.writeInt32BE(8, this.pos);
-        if (Number.isSafeInteger(us)) {
-          const high = Math.floor(us / TWO_32);
-          this.buf.writeInt32BE(high, this.pos + 4);
-          this.buf.writeUInt32BE(us - high * TWO_32, this.pos + 8);
-        } else {
-          this.buf.writeBigInt64BE(BigInt(sincePgEpoch) * 1000n, this.pos + 4);
-        }
-        this.pos += 12;
-        return;
+        return this.int8(Number.isSafeInteger(us) ? us : BigInt(sincePgEpoch) * 1000n);
       }
       case 'double precision':
         if (typeof v !== 'number') throw new RowError(`column ${c.name} must be a number, got ${typeof v}`);
@@ -99,19 +89,8 @@ export class CopyRows {
         this.buf.writeInt32BE(8, this.pos);
         this.pos = this.buf.writeDoubleBE(v, this.pos + 4); // NaN and ±Infinity are valid double precision
         return;
-      case 'bigint': {
-        const n = int64(c, v);
-        this.room(12);
-        this.buf.writeInt32BE(8, this.pos);
-        if (typeof n === 'bigint') this.buf.writeBigInt64BE(n, this.pos + 4);
-        else {
-          const high = Math.floor(n / TWO_32);
-          this.buf.writeInt32BE(high, this.pos + 4);
-          this.buf.writeUInt32BE(n - high * TWO_32, this.pos + 8);
-        }
-        this.pos += 12;
-        return;
-      }
+      case 'bigint':
+        return this.int8(int64(c, v));
       case 'integer':
         if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RowError(`column ${c.name} must be an integer within 32 bits, got ${JSON.stringify(v)}`);
         this.room(8);
@@ -134,6 +113,19 @@ export class CopyRows {
         if (typeof v !== 'string') throw new RowError(`column ${c.name} must be a string, got ${typeof v}`);
         return this.text(v);
     }
+  }
+
+  /** A 64-bit integer field: a safe integer number (as two 32-bit halves, no BigInt) or a bigint in range. */
+  private int8(n: number | bigint): void {
+    this.room(12);
+    this.buf.writeInt32BE(8, this.pos);
+    if (typeof n === 'bigint') this.buf.writeBigInt64BE(n, this.pos + 4);
+    else {
+      const high = Math.floor(n / TWO_32);
+      this.buf.writeInt32BE(high, this.pos + 4);
+      this.buf.writeUInt32BE(n - high * TWO_32, this.pos + 8);
+    }
+    this.pos += 12;
   }
 
   /** A length and the UTF-8 bytes of `s`. */
