@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import {
-  caughtUp, createTopics, produce, readAll, registerReadings, startInstance, total, waitFor, type Instance,
+  caughtUp, createTopics, produce, readAll, registerReadings, startInstance, total, untilCaughtUp, waitFor, type Instance,
 } from '../core/runtime/testdata/harness.ts';
 import { RegistryClient } from '../core/serde/registry.ts';
 import { AvroSerde, readSchema } from '../core/serde/avro.ts';
@@ -127,7 +127,7 @@ test('hourly-aggregates killed mid-hour and at an hour boundary, then restarted:
 test('alerting killed mid-stream and restarted: one alert per overheating, opened and cleared, none duplicated', async () => {
   await killedByFault(start('alerting', 'alerting-1', { SLUICE_FAULT: 'task.flushed:2', SLUICE_COMMIT_INTERVAL_MS: '0' }));
   const last = start('alerting', 'alerting-2');
-  await waitFor('alerting to catch up', async () => ((await caughtUp(`${id}-alerting`, input)) ? true : undefined), 120_000);
+  await untilCaughtUp(`${id}-alerting`, input, 120_000);
   await stop(last);
   const rows = await withClient(db.url, async (c) => (await c.query('SELECT id, device_id, opened_at, cleared_at FROM alerts ORDER BY opened_at, device_id')).rows);
   const alert = (d: number, at: number, cleared: boolean) =>

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
-  caughtUp, createTopics, kafka, registerReadings, startInstance, waitFor, type Instance,
+  caughtUp, createTopics, kafka, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance,
 } from '../runtime/testdata/harness.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { RegistryClient } from '../serde/registry.ts';
@@ -195,7 +195,7 @@ test('a replay recomputes the windows it covers whole, from event time, in a cha
     'CREATE TABLE device_stats (device_id text NOT NULL, window_start timestamptz NOT NULL, n bigint NOT NULL, total double precision NOT NULL, UNIQUE (device_id, window_start))'));
   const windows = startInstance(`${id}-windows`, id, 'windows', { TIMESCALE_URL: db.url, SLUICE_PARTITIONS: '3' }, topologiesModule);
   try {
-    await waitFor(`${id}-windows caught up`, async () => ((await caughtUp(`${id}-windows`, input)) ? true : undefined), 120_000);
+    await untilCaughtUp(`${id}-windows`, input, 120_000, windows);
     const stats = () => withClient(db.url, async (c) => (await c.query('SELECT device_id, window_start, n::int, total FROM device_stats ORDER BY 1, 2')).rows);
     const live = await stats();
     // What the live topology wrote equals the raw readings, window by window.
@@ -249,7 +249,7 @@ test('the archiver: a replay of an archived range changes nothing; into an empty
   const archiver = startInstance(`${id}-archiver`, id, 'archiver', { SLUICE_PARTITIONS: '3', ...archiveEnv }, topologiesModule);
   try {
     // Committed to the end once the last file of each partition is closed (idle) and uploaded.
-    await waitFor(`${id}-archiver caught up`, async () => ((await caughtUp(`${id}-archiver`, input)) ? true : undefined), 120_000);
+    await untilCaughtUp(`${id}-archiver`, input, 120_000, archiver);
     const archived = snapshot(archive);
     const run = (dir: string) => promisify(execFile)(join(root, 'bin', 'replay'), [`${id}-archiver`, '--from', '0', '--execute', '--topologies', topologiesModule],
       { env: { ...env(), ARCHIVE_DIR: dir, ARCHIVE_IDLE_MS: '3000' } });
@@ -317,9 +317,7 @@ test('replays of hourly-aggregates and alerting: hours recomputed from sensor_da
     const liveEnv = { TIMESCALE_URL: hoursDb.url, SLUICE_PARTITIONS: '3', HOURLY_GRACE_MS: '0', HOURLY_IDLE_MS: '0', ALERT_THRESHOLD: '24', ALERT_CLEAR_AFTER_MS: '60000' };
     const names = ['hourly', 'hours-db', 'alerting'];
     for (const name of names) started.push(startInstance(`${id}-${name}`, id, name, liveEnv, topologiesModule));
-    for (const name of names) {
-      await waitFor(`${id}-${name} caught up`, async () => ((await caughtUp(`${id}-${name}`, topic)) ? true : undefined), 120_000);
-    }
+    for (const [i, name] of names.entries()) await untilCaughtUp(`${id}-${name}`, topic, 120_000, started[i]);
     const stats = (bucket: number) => withClient(hoursDb.url, async (c) => (await c.query(
       'SELECT device_id, count::int, sum, min_value, max_value FROM sensor_stats_hourly WHERE bucket = $1 ORDER BY device_id', [new Date(bucket)])).rows);
     const raw = (bucket: number) => withClient(hoursDb.url, async (c) => (await c.query(

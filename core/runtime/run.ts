@@ -123,8 +123,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       topology, kafka, sinks, metrics, log, namespace, replayed: opts.replayed, commitIntervalMs: cfg.SLUICE_COMMIT_INTERVAL_MS,
       seek: (partition, offset) => void consumer?.seek(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'seek failed')),
       commit: async (partition, offset) => {
-        const upTo = lowestDurable(sinks.values(), { topic: topology.source.topic, partition }, offset)!;
-        await consumer?.commit(partition, upTo).catch((err: unknown) => log.warn({ err, partition }, 'commit after a changelog write failed; the next one commits'));
+        await (await started).commit(partition, lowestDurable(sinks.values(), { topic: topology.source.topic, partition }, offset)!);
       },
     });
     if (tasks.stores.length > 0) {

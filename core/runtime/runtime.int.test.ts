@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DLQ_HEADERS } from './dlq.ts';
 import { DLQ_TOPIC } from '../naming.ts';
 import {
-  caughtUp, createTopics, produce, readAll, reading, registerReadings, startInstance, total, waitFor, type Instance,
+  caughtUp, createTopics, produce, readAll, reading, registerReadings, startInstance, total, untilCaughtUp, waitFor, type Instance,
 } from './testdata/harness.ts';
 
 jest.setTimeout(180_000);
@@ -42,7 +42,7 @@ test('killed with SIGKILL mid-stream and restarted, a pass-through topology lose
   const beforeRestart = await total(output);
 
   const second = start(id, 'second');
-  await waitFor('the group to commit the input end offsets', async () => ((await caughtUp(`${id}-passthrough`, input)) ? true : undefined), 120_000);
+  await untilCaughtUp(`${id}-passthrough`, input, 120_000);
   expect(await stopGracefully(second)).toBe(0);
   expect(logOf(second)).toContain('"msg":"stopped"');
 
@@ -71,7 +71,7 @@ test('two instances share the partitions, and the rebalance when the second join
   await waitFor('both instances to be assigned partitions', async () =>
     /partitions assigned/.test(logOf(b)) && (logOf(a).match(/partitions assigned/g) ?? []).length >= 2 ? true : undefined);
   await produce(input, batch(20_000, 10_000));
-  await waitFor('the group to commit the input end offsets', async () => ((await caughtUp(`${id}-passthrough`, input)) ? true : undefined), 120_000);
+  await untilCaughtUp(`${id}-passthrough`, input, 120_000);
 
   const owned = (i: Instance) => JSON.parse(logOf(i).split('\n').filter((l) => l.includes('partitions assigned')).at(-1)!).partitions as number[];
   expect([...owned(a), ...owned(b)].sort()).toEqual([0, 1, 2, 3, 4, 5]);
@@ -103,7 +103,7 @@ test('poison records go to the dead-letter topic with their origin and reason, a
   await produce(input, messages);
 
   const inst = start(id, 'poison');
-  await waitFor('the group to commit the input end offsets', async () => ((await caughtUp(`${id}-passthrough`, input)) ? true : undefined));
+  await untilCaughtUp(`${id}-passthrough`, input);
 
   // The operations endpoints tell the same story.
   const { opsPort } = JSON.parse(logOf(inst).split('\n').find((l) => l.includes('"msg":"started"'))!);

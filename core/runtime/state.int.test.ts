@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  caughtUp, createTopics, produce, readAll, registerReadings, startInstance, total, waitFor, type Instance,
+  caughtUp, createTopics, produce, readAll, registerReadings, startInstance, total, untilCaughtUp, waitFor, type Instance,
 } from './testdata/harness.ts';
 import type { AvroSerde } from '../serde/avro.ts';
 import type { Reading } from './testdata/topologies.ts';
@@ -42,7 +42,7 @@ async function stop(inst: Instance): Promise<void> {
   running.splice(running.indexOf(inst), 1);
 }
 const send = (rs: Reading[]) => produce(input, rs.map((r) => ({ key: r.device_id, value: serde.encode(r) })));
-const caughtUpWith = (run: string) => waitFor(`${run} to commit the input's end offsets`, async () => ((await caughtUp(`${run}-windowed-count`, input)) ? true : undefined), 180_000);
+const caughtUpWith = (run: string) => untilCaughtUp(`${run}-windowed-count`, input, 180_000);
 
 /** The final counts a run wrote, by device and window start; a result written twice must agree with itself. */
 async function results(run: string): Promise<Map<string, number>> {
@@ -99,14 +99,14 @@ test('on a rebalance a partition\'s state moves to the other instance and the re
   const first = startInstance(`${run}-windowed-count`, run, 'c1', env);
   running.push(first);
   await c(readings.slice(0, 25_000));
-  await waitFor('the first half processed', async () => ((await caughtUp(`${run}-windowed-count`, topic)) ? true : undefined), 120_000);
+  await untilCaughtUp(`${run}-windowed-count`, topic, 120_000);
 
   const second = startInstance(`${run}-windowed-count`, run, 'c2', env);
   running.push(second);
   const restoredState = () => existsSync(second.log) && /"records":[1-9][0-9]*,"msg":"state restored"/.test(readFileSync(second.log, 'utf8'));
   await waitFor('the second instance to restore state of its partitions', async () => (restoredState() ? true : undefined), 120_000);
   await c(readings.slice(25_000));
-  await waitFor('the second half processed', async () => ((await caughtUp(`${run}-windowed-count`, topic)) ? true : undefined), 120_000);
+  await untilCaughtUp(`${run}-windowed-count`, topic, 120_000);
   await stop(second);
   await stop(first);
   expect(await results(run)).toEqual(expected);

@@ -29,7 +29,7 @@ export interface TaskDeps<V> {
   commitIntervalMs?: number;
   /** Where the partition is fetched from next (after a failure, the last changelog position). */
   seek?: (partition: number, offset: string) => void;
-  /** Commits a partition's offset outside a batch (after a timed changelog write). */
+  /** Commits a partition's offset outside a batch (after a timed changelog write); rejects when it failed. */
   commit?: (partition: number, offset: string) => Promise<void>;
 }
 
@@ -54,6 +54,8 @@ export class PartitionTasks<V> {
   private readonly locks = new Map<number, Promise<unknown>>();
   /** Per stateful partition: the position of its last changelog write (or restore), and when. */
   private readonly flushed = new Map<number, { offset: string; at: number }>();
+  /** Per stateful partition: the last changelog position a tick committed. */
+  private readonly committed = new Map<number, string>();
   /** The state stores of the pipeline. */
   readonly stores: string[];
 
@@ -112,8 +114,12 @@ export class PartitionTasks<V> {
         this.rebuild(partition);
         throw err;
       }
+      // Committed until it succeeds: on an idle partition no batch would commit it later.
       const after = this.flushed.get(partition)?.offset;
-      if (after !== undefined && after !== before) await this.deps.commit?.(partition, after);
+      if (after !== undefined && after !== this.committed.get(partition)) {
+        await this.deps.commit?.(partition, after);
+        this.committed.set(partition, after);
+      }
     })));
   }
 
@@ -128,6 +134,7 @@ export class PartitionTasks<V> {
     this.tasks.delete(partition);
     this.positions.delete(partition);
     this.flushed.delete(partition);
+    this.committed.delete(partition);
   }
 
   private now(): number {

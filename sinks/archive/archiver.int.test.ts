@@ -6,7 +6,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { connectionSchema, loadConfig } from '../../core/config.ts';
 import { createS3Client } from '../s3/client.ts';
 import {
-  caughtUp, createTopics, kafka, produce, reading, registerReadings, startInstance, waitFor, type Instance,
+  createTopics, kafka, produce, reading, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance,
 } from '../../core/runtime/testdata/harness.ts';
 import { s3Destination, type Destination } from './destination.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
@@ -75,7 +75,7 @@ test('SIGKILL during an upload, then a restart: no partial object, the keys of a
 
     const restarted = start(id, 'b', 'b2', env('b'));
     for (const run of ['a', 'b']) {
-      await waitFor(`archiver ${run} to commit the end offsets`, async () => ((await caughtUp(`${id}-archiver-${run}`, input)) ? true : undefined), 180_000);
+      await untilCaughtUp(`${id}-archiver-${run}`, input, 180_000);
     }
     expect(await Promise.all([stop(straight), stop(restarted)])).toEqual([0, 0]);
 
@@ -138,7 +138,7 @@ test('a graceful stop drops the open file and commits only what is uploaded; an 
     expect(inst.child.exitCode).toBeNull();
 
     await store.start();
-    await waitFor('the group to commit the end offset', async () => ((await caughtUp(group, input)) ? true : undefined), 120_000);
+    await untilCaughtUp(group, input, 120_000);
     expect(await stop(inst)).toBe(0);
     expect((await dest.list(`${id}/date=`)).map((k) => k.split('/').at(-1))).toEqual(
       ['0-0-1999', '0-11000-12999', '0-2000-3999', '0-4000-5999', '0-6000-6999', '0-7000-8999', '0-9000-10999'].map((f) => `${f}.parquet`));
@@ -172,7 +172,7 @@ test('archivers joining and leaving mid-stream drop their open files, and every 
     await waitFor('b to archive what a held open', async () => (archived(b) >= 1 ? true : undefined), 120_000);
     await send(20_000, 45_000);
     expect(await stop(a)).toBe(0); // its open file is dropped; b reads that partition again
-    await waitFor('the group to commit the end offsets', async () => ((await caughtUp(`${id}-archiver-a`, input)) ? true : undefined), 180_000);
+    await untilCaughtUp(`${id}-archiver-a`, input, 180_000);
     expect(await stop(b)).toBe(0);
     const result = verify({ TIMESCALE_URL: table.url, ARCHIVE_PREFIX: id });
     expect(result.stdout).toMatch(/files read; 3 hours, 0 differing; 0 rows archived twice/);

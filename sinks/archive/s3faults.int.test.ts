@@ -5,7 +5,7 @@ import { request, createServer, type IncomingMessage, type ServerResponse } from
 import { join } from 'node:path';
 import { connectionSchema, loadConfig } from '../../core/config.ts';
 import { createS3Client } from '../s3/client.ts';
-import { caughtUp, createTopics, produce, reading, registerReadings, startInstance, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
+import { caughtUp, createTopics, produce, reading, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
 import { s3Destination } from './destination.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
 import { sensorData, verify } from './testdata/sensorData.ts';
@@ -84,7 +84,7 @@ test('5xx answers and a request that never answers are retried: every offset is 
     inst = startInstance(`${id}-archiver-a`, id, 'faults', {
       S3_ENDPOINT: store.endpoint, S3_REQUEST_TIMEOUT_MS: '1500', ARCHIVE_PREFIX: id, ARCHIVE_MAX_ROWS: '1000', ARCHIVE_RETRY_MAX_MS: '1000',
     }, topologies);
-    await waitFor('the archiver to commit every offset', async () => ((await caughtUp(`${id}-archiver-a`, input)) ? true : undefined), 90_000);
+    await untilCaughtUp(`${id}-archiver-a`, input, 90_000);
     expect(store.seen).toMatchObject({ slowDown: 1, hung: 1, internalError: 1 });
 
     const dest = s3Destination(createS3Client(conn), conn.S3_BUCKET, 16 << 20);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,6 +77,22 @@ export async function caughtUp(groupId: string, topic: string): Promise<boolean>
   await admin.disconnect();
   const committed = new Map((row?.partitions ?? []).map((p) => [p.partition, p.offset]));
   return rows.every((r) => committed.get(r.partition) === r.high);
+}
+
+/**
+ * Waits until `groupId` has committed the end offsets of `topic`. With the instance that runs it, one
+ * that exits fails the wait at once, and a failure ends with the last lines of its log.
+ */
+export async function untilCaughtUp(groupId: string, topic: string, timeoutMs = 120_000, instance?: Instance): Promise<void> {
+  try {
+    await waitFor(`${groupId} to commit the end offsets of ${topic}`, async () => {
+      if (instance?.child.exitCode != null) throw new Error(`${groupId} exited with code ${instance.child.exitCode}`);
+      return (await caughtUp(groupId, topic)) ? true : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    if (instance) (err as Error).message += `\n--- last lines of ${instance.log} ---\n${readFileSync(instance.log, 'utf8').trimEnd().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  }
 }
 
 export interface ReadBack {

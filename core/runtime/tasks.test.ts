@@ -1,0 +1,52 @@
+import pino from 'pino';
+import { map } from 'rxjs';
+import { PartitionTasks } from './tasks.ts';
+import { createMetrics } from './metrics.ts';
+import { defineTopology, type InRecord } from '../topology.ts';
+import { stateful } from '../operators/stateful.ts';
+import type { KafkaAdapter, OutgoingBatch } from '../kafka/adapter.ts';
+
+// Logic only: the Kafka client is a stand-in that records what it is asked to send and commit.
+const t0 = Date.UTC(2026, 10, 27);
+const counting = defineTopology<{ time: number }>({
+  name: 'counting',
+  description: 'counts records per key',
+  source: { topic: 'in', schema: 'sensor-readings' },
+  sinks: { out: () => Promise.reject(new Error('not built here')) },
+  pipeline: (src) => src.pipe(
+    stateful<{ time: number }, number, string>({ store: 'counts', onRecord: (r, store) => store.put(r.key!, (store.get(r.key!) ?? 0) + 1) }),
+    map((v) => ({ to: 'out', key: null, value: v })),
+  ),
+});
+const rec = (offset: number): InRecord<{ time: number }> =>
+  ({ topic: 'in', partition: 0, offset: String(offset), key: 'k', value: { time: t0 }, timestamp: t0, eventTime: t0, headers: {} });
+
+test('a commit that failed after a timed changelog write is tried again at the next tick, once it succeeds no more', async () => {
+  let now = t0;
+  const sent: OutgoingBatch[][] = [];
+  const kafka = { readToEnd: async () => undefined, send: async (b: OutgoingBatch[]) => void sent.push(b) } as unknown as KafkaAdapter;
+  const commits: string[] = [];
+  let failures = 1;
+  const tasks = new PartitionTasks({
+    topology: counting, kafka, sinks: new Map(), metrics: createMetrics('counting'), log: pino({ level: 'silent' }), commitIntervalMs: 1000, now: () => now,
+    commit: async (partition, offset) => {
+      commits.push(`${partition}@${offset}`);
+      if (failures-- > 0) throw new Error('The coordinator is not aware of this member');
+    },
+  });
+  tasks.assign([0]);
+  // Within the commit interval: nothing written, and the batch may commit only where it started.
+  expect(await tasks.process(0, [rec(0), rec(1)], [], [], '0', '2')).toBe('0');
+  expect(sent).toEqual([]);
+
+  now += 1000; // the partition is idle from here on: only ticks can write and commit
+  await expect(tasks.tick(now)).rejects.toThrow('not aware of this member');
+  expect(sent.flat().map((b) => b.topic)).toEqual(['counting-counts-changelog']);
+  expect(commits).toEqual(['0@2']);
+
+  await tasks.tick(now + 1000);
+  expect(commits).toEqual(['0@2', '0@2']);
+  await tasks.tick(now + 2000);
+  expect(commits).toEqual(['0@2', '0@2']);
+  expect(sent).toHaveLength(1); // and the unchanged state was not written again
+});
