@@ -9,6 +9,7 @@ import { SerdeError } from '../serde/errors.ts';
 import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../naming.ts';
 import { SluiceError } from '../errors.ts';
 import { faultPoint } from '../fault.ts';
+import { durableCommitter } from './commits.ts';
 import { PartitionTasks } from './tasks.ts';
 import { EndOffsets } from './bounds.ts';
 import { deadLetter } from './dlq.ts';
@@ -71,12 +72,13 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   let fail: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
-  /** Commits what buffering sinks made durable after their last write (a timed flush). */
-  const commitDurable = async (partition: number) => {
-    const offset = lowestDurable(sinks.values(), { topic: topology.source.topic, partition });
-    if (offset === undefined) return;
-    await consumer?.commit(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'commit after a sink flush failed; the next batch commits'));
-  };
+  const commitDurable = durableCommitter(
+    (partition) => lowestDurable(sinks.values(), { topic: topology.source.topic, partition }, tasks?.committable(partition)),
+    async (partition, offset) => (await started).commit(partition, offset),
+  );
+  const commitAllDurable = () => Promise.all((tasks?.active() ?? []).map((p) => commitDurable(p).catch((err: unknown) => {
+    log.warn({ err, partition: p }, 'commit failed; the next tick tries again');
+  })));
 
   const closeAll = async () => {
     clearInterval(ticker);
@@ -90,7 +92,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
-    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: (source) => void commitDurable(source.partition) };
+    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: () => void commitAllDurable() };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     const checks = async (): Promise<Record<string, boolean | string>> => {
@@ -122,9 +124,6 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     tasks = new PartitionTasks({
       topology, kafka, sinks, metrics, log, namespace, replayed: opts.replayed, commitIntervalMs: cfg.SLUICE_COMMIT_INTERVAL_MS,
       seek: (partition, offset) => void consumer?.seek(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'seek failed')),
-      commit: async (partition, offset) => {
-        await (await started).commit(partition, lowestDurable(sinks.values(), { topic: topology.source.topic, partition }, offset)!);
-      },
     });
     if (tasks.stores.length > 0) {
       // Changelogs are co-partitioned with the source: partition p of the source restores from partition p.
@@ -166,7 +165,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       running.tick(Date.now()).catch((err: unknown) => {
         if (err instanceof SluiceError && !err.retriable) fail(err);
         else log.warn({ err }, 'wall-clock tick failed; trying again at the next one');
-      }).finally(() => (ticking = false));
+      }).then(commitAllDurable).finally(() => (ticking = false));
     }, cfg.SLUICE_TICK_MS);
 
     if (opts.startOffsets) await kafka.setGroupOffsets(groupId, topology.source.topic, opts.startOffsets);

@@ -29,8 +29,6 @@ export interface TaskDeps<V> {
   commitIntervalMs?: number;
   /** Where the partition is fetched from next (after a failure, the last changelog position). */
   seek?: (partition: number, offset: string) => void;
-  /** Commits a partition's offset outside a batch (after a timed changelog write); rejects when it failed. */
-  commit?: (partition: number, offset: string) => Promise<void>;
 }
 
 /** The names of the state stores a pipeline uses, found by building it once. */
@@ -54,8 +52,6 @@ export class PartitionTasks<V> {
   private readonly locks = new Map<number, Promise<unknown>>();
   /** Per stateful partition: the position of its last changelog write (or restore), and when. */
   private readonly flushed = new Map<number, { offset: string; at: number }>();
-  /** Per stateful partition: the last changelog position a tick committed. */
-  private readonly committed = new Map<number, string>();
   /** The state stores of the pipeline. */
   readonly stores: string[];
 
@@ -95,8 +91,21 @@ export class PartitionTasks<V> {
         throw err;
       }
       this.positions.set(partition, nextOffset);
-      return this.stores.length > 0 ? this.flushed.get(partition)?.offset : nextOffset;
+      return this.committable(partition);
     });
+  }
+
+  /**
+   * Up to where `partition` may be committed, as far as its task goes: what it processed, or for a
+   * stateful one the position of its last changelog write (a timed write moves it between batches).
+   */
+  committable(partition: number): string | undefined {
+    return this.stores.length > 0 ? this.flushed.get(partition)?.offset : this.positions.get(partition);
+  }
+
+  /** The partitions whose task has a position (processed or restored). */
+  active(): number[] {
+    return [...this.positions.keys()];
   }
 
   /** Lets the wall-clock timers of every task fire (idle timeouts). */
@@ -114,12 +123,6 @@ export class PartitionTasks<V> {
         this.rebuild(partition);
         throw err;
       }
-      // Committed until it succeeds: on an idle partition no batch would commit it later.
-      const after = this.flushed.get(partition)?.offset;
-      if (after !== undefined && after !== this.committed.get(partition)) {
-        await this.deps.commit?.(partition, after);
-        this.committed.set(partition, after);
-      }
     })));
   }
 
@@ -134,7 +137,6 @@ export class PartitionTasks<V> {
     this.tasks.delete(partition);
     this.positions.delete(partition);
     this.flushed.delete(partition);
-    this.committed.delete(partition);
   }
 
   private now(): number {
