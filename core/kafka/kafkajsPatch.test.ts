@@ -43,3 +43,43 @@ test('a record keeps its offset, timestamp, key, value and headers, a repeated h
     expect(Object.fromEntries(Object.entries(r.headers as Record<string, Buffer | Buffer[]>).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]))).toEqual(headers);
   }
 });
+
+test('CRC-32C (slicing by 8) gives the standard check value and the bitwise result for every length', () => {
+  const crc32C = load('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+  const bitwise = (buf: Buffer) => {
+    let crc = ~0;
+    for (const byte of buf) {
+      crc ^= byte;
+      for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+    }
+    return ~crc >>> 0;
+  };
+  expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+  for (let n = 0; n < 100; n++) {
+    const buf = Buffer.from(Array.from({ length: n * 3 }, () => Math.floor(Math.random() * 256)));
+    expect([n * 3, crc32C(buf)]).toEqual([n * 3, bitwise(buf)]);
+  }
+});
+
+test("a produce request holds each partition's records, written into one encoder, as sent", async () => {
+  const produce = load('kafkajs/src/protocol/requests/produce/v3/request.js');
+  const decodeBatch = load('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+  const messages = [
+    { key: Buffer.from('d1'), value: Buffer.from('first'), timestamp: '1795000000000', headers: { 'mqtt.topic': 'sensors/d1/temperature', 'mqtt.qos': '1' } },
+    { key: null, value: 'a string', timestamp: '1795000000250', headers: { twice: ['a', 'b'] } },
+    { key: 'd3', value: Buffer.alloc(300, 7), timestamp: '1795000000100' },
+    { key: 'd4', value: null, timestamp: '1795000000900', headers: {} },
+  ];
+  const request = produce({ acks: -1, timeout: 30000, topicData: [{ topic: 't', partitions: [{ partition: 2, firstSequence: 0, messages }] }] });
+  const d = new Decoder((await request.encode()).buffer);
+  expect([d.readString(), d.readInt16(), d.readInt32(), d.readInt32(), d.readString(), d.readInt32(), d.readInt32()]).toEqual([null, -1, 30000, 1, 't', 1, 2]);
+  d.readInt32(); // the batch's size
+  const batch = await decodeBatch(d);
+  expect(batch.records.map((r: { key: Buffer | null; value: Buffer | null; timestamp: string; offset: string; headers: Record<string, Buffer | Buffer[]> }) => ({
+    key: r.key?.toString() ?? null, value: r.value?.toString() ?? null, timestamp: r.timestamp, offset: r.offset,
+    headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)])),
+  }))).toEqual(messages.map((m, i) => ({
+    key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, timestamp: m.timestamp, offset: String(i), headers: m.headers ?? {},
+  })));
+  expect(d.offset).toBe(d.buffer.length);
+});
