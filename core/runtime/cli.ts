@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { runtimeSchema } from './config.ts';
-import { startTopology } from './run.ts';
+import { startTopology, type RunningTopology } from './run.ts';
 
 export const usage = `usage: bin/run-topology [<name>] [--topologies <module>]
 
@@ -52,10 +52,23 @@ export async function runTopologyCommand(args: { name?: string; help?: boolean; 
     return 2;
   }
   const log = createLogger(topology.name);
-  let running;
+  let running: RunningTopology | undefined;
+  // Listened for from here: a signal during start-up stops the topology once it has started, or ends
+  // the process if starting takes another 30 s (waiting for Kafka, say). Before, it killed the
+  // process at once, also when it had already joined its group.
+  let startingAfterSignal: NodeJS.Timeout | undefined;
+  const signalled = new Promise<string>((res) => {
+    const on = (signal: string) => {
+      res(signal);
+      if (running === undefined) startingAfterSignal ??= setTimeout(() => process.exit(1), 30_000);
+    };
+    process.once('SIGTERM', () => on('SIGTERM'));
+    process.once('SIGINT', () => on('SIGINT'));
+  });
   try {
     // A source connector reads its own configuration; a ConfigError from either is exit code 2.
     running = 'kind' in topology ? await topology.run(log) : await startTopology(topology, loadConfig(runtimeSchema), log);
+    clearTimeout(startingAfterSignal);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`bin/run-topology ${topology.name}: ${err.message}`);
@@ -65,10 +78,6 @@ export async function runTopologyCommand(args: { name?: string; help?: boolean; 
     console.error(`bin/run-topology ${topology.name}: ${(err as Error).message}`);
     return 1;
   }
-  const signalled = new Promise<string>((res) => {
-    process.once('SIGTERM', () => res('SIGTERM'));
-    process.once('SIGINT', () => res('SIGINT'));
-  });
   const outcome = await Promise.race([signalled, running.failed.catch((err: Error) => err)]);
   const code = typeof outcome === 'string' ? 0 : 1;
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping: draining and committing');
