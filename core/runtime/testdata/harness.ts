@@ -86,7 +86,8 @@ export async function caughtUp(groupId: string, topic: string): Promise<boolean>
 export async function untilCaughtUp(groupId: string, topic: string, timeoutMs = 120_000, instance?: Instance): Promise<void> {
   try {
     await waitFor(`${groupId} to commit the end offsets of ${topic}`, async () => {
-      if (instance?.child.exitCode != null) throw new Error(`${groupId} exited with code ${instance.child.exitCode}`);
+      const end = instance?.child.exitCode ?? instance?.child.signalCode;
+      if (end != null) throw new Error(`${groupId}'s process ended (${end})`);
       return (await caughtUp(groupId, topic)) ? true : undefined;
     }, timeoutMs);
   } catch (err) {
