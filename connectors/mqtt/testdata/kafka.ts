@@ -1,12 +1,12 @@
 // A private single-node Kafka for the test of an outage: the shared one must never go down. It
 // runs from the classpath bin/stack fetched, with infra/stack/kafka/server.properties.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../../../core/runtime/testdata/harness.ts';
+import { newClusterId } from '../../../infra/stack/clusterId.ts';
 import { findJava } from '../../../infra/stack/java.ts';
 import { versions } from '../../../infra/stack/settings.ts';
 import { freePort } from './broker.ts';
@@ -44,8 +44,8 @@ export async function startPrivateKafka(): Promise<PrivateKafka> {
   writeFileSync(conf, readFileSync(join(stackKafka, 'server.properties'), 'utf8')
     .replaceAll('@LOG_DIRS@', join(dir, 'logs')).replaceAll('@PORT@', String(port)).replaceAll('@CONTROLLER_PORT@', String(controller)));
   const args = [`-Dlog4j2.configurationFile=${join(stackKafka, 'log4j2.properties')}`, '-cp', readFileSync(classpath, 'utf8').trim()];
-  const format = spawnSync(java, [...args, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', conf], { stdio: 'ignore' });
-  if (format.status !== 0) throw new Error('formatting the private Kafka failed');
+  const format = spawnSync(java, [...args, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', conf], { encoding: 'utf8' });
+  if (format.status !== 0) throw new Error(`formatting the private Kafka failed: ${format.stderr || format.stdout}`);
   let child: ChildProcess | undefined;
   const kafka: PrivateKafka = {
     brokers: `127.0.0.1:${port}`,

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Service } from '../service.ts';
 import { ports, versions } from '../settings.ts';
@@ -8,6 +7,7 @@ import { data, home } from '../paths.ts';
 import { resolveClasspath } from '../maven.ts';
 import { runCommand, startDetached, stopStarted } from '../proc.ts';
 import { findJava } from '../java.ts';
+import { newClusterId } from '../clusterId.ts';
 
 const here = import.meta.dirname;
 const classpathFile = join(home, `kafka-${versions.kafka}`, 'classpath.txt');
@@ -55,8 +55,7 @@ export const kafka: Service = {
     const cp = ['-cp', readFileSync(classpathFile, 'utf8').trim()];
     const log4j = `-Dlog4j2.configurationFile=${join(here, '..', 'kafka', 'log4j2.properties')}`;
     if (!existsSync(join(logDir, 'meta.properties'))) {
-      const clusterId = randomBytes(16).toString('base64url');
-      runCommand(java(), [log4j, ...cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', conf]);
+      runCommand(java(), [log4j, ...cp, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', conf]);
     }
     return startDetached('kafka', java(), ['-Xms512m', '-Xmx1g', '-XX:+UseG1GC', log4j, ...cp, 'kafka.Kafka', conf]);
   },
