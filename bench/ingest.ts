@@ -57,10 +57,18 @@ async function publish(count: number, payload: (i: number) => string, rate = Inf
   while (outstanding > 0) await sleep(5);
   await pub.endAsync();
 }
+/** A drain's duration, and the CPU time its subscriber's process used meanwhile. */
+interface Drain { seconds: number; cpuSeconds: number }
+/** CPU seconds a process has used (Linux). */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+  return (utime! + stime!) / 100; // USER_HZ
+}
 const session = { clean: false, protocolVersion: 5 as const, properties: { sessionExpiryInterval: 600 }, reconnectPeriod: 0 };
 
 // Baseline: a bare subscriber drains the queued burst, PUBACKing each message as MQTT.js does.
-async function bare(): Promise<number> {
+async function bare(): Promise<Drain> {
   const clientId = `${id}-bare`;
   const first = await mqtt.connectAsync(url, { clientId, ...session });
   await first.subscribeAsync(`${id}/+/+`, { qos: 1 });
@@ -68,18 +76,23 @@ async function bare(): Promise<number> {
   await publish(n, (i) => String(i % 50));
   let count = 0;
   let start = 0;
+  let cpu = process.cpuUsage();
   const done = new Promise<void>((res) => {
     const sub = mqtt.connect(url, { clientId, ...session });
-    sub.on('connect', () => (start = Date.now()));
+    sub.on('connect', () => {
+      start = Date.now();
+      cpu = process.cpuUsage();
+    });
     sub.on('message', () => {
       if (++count === n) res(void sub.end());
     });
   });
   await done;
-  return (Date.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { seconds: (Date.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
-interface Connector { child: ChildProcess; connectedAt: number }
+interface Connector { child: ChildProcess; connectedAt: number; cpuAtConnect: number }
 async function startConnector(label: string): Promise<Connector> {
   const child = spawn(join(root, 'bin', 'run-topology'), ['ingest'], {
     env: { ...env, SLUICE_OPS_PORT: '0', SLUICE_LOG_LEVEL: 'info', INGEST_TOPIC: id, MQTT_CLIENT_ID: `${id}-ingest`, MQTT_BROKER: url, MQTT_TOPIC_TEMPLATE: `${id}/{device_id}/{sensor_type}`, MQTT_SESSION_EXPIRY_S: '600' },
@@ -87,13 +100,24 @@ async function startConnector(label: string): Promise<Connector> {
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  for (;;) {
-    const started = /"msg":"started"/.test(out);
-    // The time (epoch ms) of its MQTT.js 'connect' event, the moment the bare subscriber's clock starts.
-    const connected = /"time":"([^"]+)",[^\n]*"msg":"connected to the MQTT broker"/.exec(out);
-    if (started && connected) return { child, connectedAt: Date.parse(connected[1]!) };
-    if (child.exitCode !== null) throw new Error(`connector ${label} exited: ${out}`);
-    await sleep(20);
+  // Its CPU time every 5 ms until it has started, to know what it had used at connect: a drain starts
+  // then, before the connector logs that it started, and start-up alone takes seconds of CPU.
+  const cpu: [number, number][] = [];
+  const sampler = setInterval(() => cpu.push([Date.now(), cpuOf(child.pid!)]), 5);
+  try {
+    for (;;) {
+      const started = /"msg":"started"/.test(out);
+      // The time (epoch ms) of its MQTT.js 'connect' event, the moment the bare subscriber's clock starts.
+      const connected = /"time":"([^"]+)",[^\n]*"msg":"connected to the MQTT broker"/.exec(out);
+      if (started && connected) {
+        const connectedAt = Date.parse(connected[1]!);
+        return { child, connectedAt, cpuAtConnect: cpu.findLast(([t]) => t <= connectedAt)?.[1] ?? 0 };
+      }
+      if (child.exitCode !== null) throw new Error(`connector ${label} exited: ${out}`);
+      await sleep(20);
+    }
+  } finally {
+    clearInterval(sampler);
   }
 }
 let peakRss = 0;
@@ -129,16 +153,17 @@ async function lastAppendTime(from: number): Promise<number> {
 }
 
 // The connector drains the same burst, written to Kafka before each PUBACK.
-async function connector(): Promise<number> {
+async function connector(): Promise<Drain> {
   const first = await startConnector('session'); // creates the persistent session (and the topic)
   await stopConnector(first);
   await publish(n, (i) => String(i % 50));
   const before = await inKafka();
   const c = await startConnector('drain');
   await waitOut(before + n);
+  const cpuSeconds = cpuOf(c.child.pid!) - c.cpuAtConnect;
   const seconds = ((await lastAppendTime(c.connectedAt)) - c.connectedAt) / 1000;
   await stopConnector(c);
-  return seconds;
+  return { seconds, cpuSeconds };
 }
 
 // Latency: publish at `rate` with the publish time in the payload; a consumer reads the topic.
@@ -164,16 +189,19 @@ try {
   // A drain lasts about a second: single runs vary by a third on a shared 2-core machine, so the two
   // take turns and their medians are compared.
   console.log(`QoS 1 drain of ${n} queued messages, same broker, ${rounds} rounds taking turns:`);
-  const bareRates: number[] = [];
-  const ingestRates: number[] = [];
+  const bares: Drain[] = [];
+  const ingests: Drain[] = [];
+  const µs = (d: Drain) => ((d.cpuSeconds / n) * 1e6).toFixed(1);
   for (let r = 1; r <= rounds; r++) {
-    bareRates.push(n / (await bare()));
-    ingestRates.push(n / (await connector()));
-    console.log(`  round ${r}: bare ${bareRates.at(-1)!.toFixed(0)} msg/s, connector ${ingestRates.at(-1)!.toFixed(0)} msg/s`);
+    const [b, c] = [await bare(), await connector()];
+    bares.push(b);
+    ingests.push(c);
+    console.log(`  round ${r}: bare ${(n / b.seconds).toFixed(0)} msg/s (${µs(b)} µs CPU/msg), connector ${(n / c.seconds).toFixed(0)} msg/s (${µs(c)} µs CPU/msg)`);
   }
-  const [bareRate, ingestRate] = [median(bareRates), median(ingestRates)];
-  console.log(`  bare MQTT.js subscriber (count only): ${bareRate.toFixed(0)} msg/s (median)`);
-  console.log(`  ingest connector (Avro, Kafka acks=all, then PUBACK): ${ingestRate.toFixed(0)} msg/s (median)`);
+  const [bareRate, ingestRate] = [median(bares.map((d) => n / d.seconds)), median(ingests.map((d) => n / d.seconds))];
+  const cpu = (ds: Drain[]) => ((median(ds.map((d) => d.cpuSeconds)) / n) * 1e6).toFixed(1);
+  console.log(`  bare MQTT.js subscriber (count only): ${bareRate.toFixed(0)} msg/s, ${cpu(bares)} µs CPU/msg (medians)`);
+  console.log(`  ingest connector (Avro, Kafka acks=all, then PUBACK): ${ingestRate.toFixed(0)} msg/s, ${cpu(ingests)} µs CPU/msg (medians)`);
   console.log(`  ratio ingest/bare: ${(ingestRate / bareRate).toFixed(2)} (target >= 0.7)`);
   const rate = Math.floor(ingestRate / 2);
   const lat = await latency(rate, Math.min(rate * 10, n));
