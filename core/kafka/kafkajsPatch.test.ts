@@ -9,6 +9,16 @@ const Long = load('kafkajs/src/utils/long.js');
 const encodeRecord = load('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 const decodeRecord = load('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
 
+/** CRC-32C computed bit by bit, the plainest way. */
+const bitwise = (buf: Buffer) => {
+  let crc = ~0;
+  for (const byte of buf) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return ~crc >>> 0;
+};
+
 test('varints and varlongs of every size decode to the value encoded, leaving the next byte in place', () => {
   const numbers = [0, 1, -1, 63, -64, 64, 127, 128, -300, 2 ** 31 - 1, -(2 ** 31), 2 ** 48, -(2 ** 48) - 1, 2 ** 53 - 1, -(2 ** 53)];
   for (let i = 0; i < 2000; i++) numbers.push(Math.trunc((Math.random() - 0.5) * 2 ** (Math.random() * 62)) || 0);
@@ -46,14 +56,6 @@ test('a record keeps its offset, timestamp, key, value and headers, a repeated h
 
 test('CRC-32C (slicing by 8) gives the standard check value and the bitwise result for every length', () => {
   const crc32C = load('kafkajs/src/protocol/recordBatch/crc32C/index.js');
-  const bitwise = (buf: Buffer) => {
-    let crc = ~0;
-    for (const byte of buf) {
-      crc ^= byte;
-      for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
-    }
-    return ~crc >>> 0;
-  };
   expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
   for (let n = 0; n < 100; n++) {
     const buf = Buffer.from(Array.from({ length: n * 3 }, () => Math.floor(Math.random() * 256)));
@@ -82,4 +84,32 @@ test("a produce request holds each partition's records, written into one encoder
     key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, timestamp: m.timestamp, offset: String(i), headers: m.headers ?? {},
   })));
   expect(d.offset).toBe(d.buffer.length);
+});
+
+test('a produce request goes out as size, header and body in one buffer; every batch carries the CRC-32C of its bytes', async () => {
+  const produce = load('kafkajs/src/protocol/requests/produce/v3/request.js');
+  const createRequest = load('kafkajs/src/protocol/request.js');
+  const decodeBatch = load('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+  const message = (i: number) => ({ key: `d${i}`, value: Buffer.from(`v${i}`.repeat(i)), timestamp: String(1795000000000 + i), headers: { 'mqtt.topic': `sensors/d${i}/température`, 'mqtt.qos': '1' } });
+  const topicData = [
+    { topic: 'a', partitions: [{ partition: 0, firstSequence: 0, messages: [message(1), message(2)] }, { partition: 5, firstSequence: 0, messages: [message(3)] }] },
+    { topic: 'b', partitions: [{ partition: 1, firstSequence: 0, messages: Array.from({ length: 40 }, (_, i) => message(i + 4)) }] },
+  ];
+  const sent = (await createRequest({ correlationId: 77, clientId: 'sluice-test', request: produce({ acks: -1, timeout: 30000, topicData }) })).buffer;
+  const d = new Decoder(sent);
+  expect([d.readInt32(), d.readInt16(), d.readInt16(), d.readInt32(), d.readString()]).toEqual([sent.length - 4, 0, 3, 77, 'sluice-test']);
+  expect([d.readString(), d.readInt16(), d.readInt32(), d.readInt32()]).toEqual([null, -1, 30000, 2]);
+  for (const { topic, partitions } of topicData) {
+    expect([d.readString(), d.readInt32()]).toEqual([topic, partitions.length]);
+    for (const { partition, messages } of partitions) {
+      expect(d.readInt32()).toBe(partition);
+      const size = d.readInt32();
+      const bytes = sent.subarray(d.offset, d.offset + size);
+      expect(bytes.readUInt32BE(17)).toBe(bitwise(bytes.subarray(21)));
+      const batch = await decodeBatch(d);
+      expect(batch.records.map((r: { key: Buffer; value: Buffer; timestamp: string; headers: Record<string, Buffer> }) => [String(r.key), String(r.value), r.timestamp, String(r.headers['mqtt.topic'])]))
+        .toEqual(messages.map((m) => [m.key, String(m.value), m.timestamp, m.headers['mqtt.topic']]));
+    }
+  }
+  expect(d.offset).toBe(sent.length);
 });
