@@ -26,6 +26,22 @@ describe('good readings', () => {
   });
 });
 
+test('a topic gives the same answer every time it comes, also after more topics than are remembered', () => {
+  const t = compileTemplate('sensors/{device_id}/{sensor_type}');
+  const read = (topic: string) => parseReading(t, topic, Buffer.from('1'), now, limits);
+  const answers = () => [read('sensors/d-1/temperature'), read('sensors/temp'), read('sensors/bad$id/co2')];
+  const first = answers();
+  expect(first.map((r) => (r.ok ? r.reading.device_id : r.reason))).toEqual(['d-1', 'topic-mismatch', 'bad-device-id']);
+  const wrong: number[] = [];
+  for (let i = 0; i < 25_000; i++) {
+    const r = read(`sensors/dev-${i}/humidity`);
+    if (!r.ok || r.reading.device_id !== `dev-${i}` || r.reading.sensor_type !== 'humidity') wrong.push(i);
+  }
+  expect(wrong).toEqual([]);
+  expect(answers()).toEqual(first);
+  expect(answers()).toEqual(first);
+});
+
 describe('every bad input is refused with its reason', () => {
   const cases: [string, string | Buffer, RejectReason, string?][] = [
     ['non-numeric value', 'warm', 'not-a-number'],

@@ -21,7 +21,17 @@ export interface ParseLimits {
 export interface TopicTemplate {
   readonly text: string;
   readonly segments: readonly string[];
+  /** Topics met lately and what they gave: a fleet publishes on the same topics over and over. */
+  readonly seen: Map<string, TopicIds | Reject>;
 }
+
+interface TopicIds {
+  device_id: string;
+  sensor_type: string;
+}
+
+/** Topics remembered per template; past this the memory starts again. */
+const SEEN_TOPICS = 10_000;
 
 const fields = ['{device_id}', '{sensor_type}'];
 
@@ -34,7 +44,7 @@ export function compileTemplate(text: string): TopicTemplate {
   if (segments.some((s) => !fields.includes(s) && /[{}+#]/.test(s))) {
     throw new Error(`MQTT_TOPIC_TEMPLATE may hold only literal levels, {device_id} and {sensor_type}, got ${JSON.stringify(text)}`);
   }
-  return { text, segments };
+  return { text, segments, seen: new Map() };
 }
 
 /** The subscription filter a template implies: its fields become `+`. */
@@ -59,7 +69,23 @@ class Reject extends Error {
   }
 }
 
-function matchTopic(template: TopicTemplate, topic: string): { device_id: string; sensor_type: string } {
+function matchTopic(template: TopicTemplate, topic: string): TopicIds {
+  let ids = template.seen.get(topic);
+  if (ids === undefined) {
+    try {
+      ids = matchNewTopic(template, topic);
+    } catch (err) {
+      if (!(err instanceof Reject)) throw err;
+      ids = err;
+    }
+    if (template.seen.size >= SEEN_TOPICS) template.seen.clear();
+    template.seen.set(topic, ids);
+  }
+  if (ids instanceof Reject) throw ids;
+  return ids;
+}
+
+function matchNewTopic(template: TopicTemplate, topic: string): TopicIds {
   const levels = topic.split('/');
   const { segments } = template;
   let device = '';
@@ -78,9 +104,9 @@ function matchTopic(template: TopicTemplate, topic: string): { device_id: string
 
 function parseNumber(text: string): number {
   const t = text.trim();
+  if (bareNumber.test(t)) return finite(Number(t));
   if (nonFinite.test(t)) throw new Reject('non-finite', `value must be a finite number, got ${JSON.stringify(t)}`);
-  if (!bareNumber.test(t)) throw new Reject('not-a-number', `payload is neither a number nor a JSON object: ${JSON.stringify(t.slice(0, 80))}`);
-  return finite(Number(t));
+  throw new Reject('not-a-number', `payload is neither a number nor a JSON object: ${JSON.stringify(t.slice(0, 80))}`);
 }
 
 function finite(n: number): number {

@@ -142,6 +142,20 @@ const mqttHeaders = (p: IPublishPacket): Record<string, string> => ({
   'mqtt.topic': p.topic, 'mqtt.qos': String(p.qos), 'mqtt.retain': String(p.retain), 'mqtt.dup': String(p.dup),
 });
 
+/** The headers of the usual message (QoS 1, neither retained nor a redelivery), one frozen object per topic. */
+function headerCache() {
+  const byTopic = new Map<string, Readonly<Record<string, string>>>();
+  return (p: IPublishPacket): Readonly<Record<string, string>> => {
+    if (p.qos !== 1 || p.retain || p.dup) return mqttHeaders(p);
+    let headers = byTopic.get(p.topic);
+    if (headers === undefined) {
+      if (byTopic.size >= 10_000) byTopic.clear();
+      byTopic.set(p.topic, (headers = Object.freeze(mqttHeaders(p))));
+    }
+    return headers;
+  };
+}
+
 function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   const base = cfg.MQTT_TOPIC_FILTER ?? templateFilter(cfg.MQTT_TOPIC_TEMPLATE);
   const filter = cfg.MQTT_SHARE_GROUP ? `$share/${cfg.MQTT_SHARE_GROUP}/${base}` : base;
@@ -164,8 +178,9 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   let backoff = minBackoffMs;
   let subscribed = false;
 
+  const headersOf = headerCache();
   const toEntry = (packet: IPublishPacket, ack: AckToken | undefined): Entry => {
-    const headers = mqttHeaders(packet);
+    const headers = headersOf(packet);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const parsed = parseReading(cfg.MQTT_TOPIC_TEMPLATE, packet.topic, payload, Date.now(), limits);
     let reason: string;
