@@ -275,11 +275,16 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       // PUBACKs go out in the order the messages came (MQTT 5 §4.6), whichever write Kafka acknowledged first.
       await previous;
       faultPoint('ingest.before-puback');
-      const acks = batch.flatMap((e) => (e.ack ? [e.ack] : []));
+      const acks: AckToken[] = [];
+      let readings = 0;
+      for (const e of batch) {
+        if (e.ack) acks.push(e.ack);
+        if (e.topic === cfg.INGEST_TOPIC) readings += 1;
+      }
       gate.release(acks);
       released();
       counts.unacked -= acks.length;
-      metrics.recordsOut.inc({ sink: cfg.INGEST_TOPIC }, batch.filter((e) => e.topic === cfg.INGEST_TOPIC).length);
+      metrics.recordsOut.inc({ sink: cfg.INGEST_TOPIC }, readings);
       metrics.batchSize.observe(batch.length);
       if (paused && buffer.length < bufferLimit) {
         const resume = paused;
