@@ -40,7 +40,7 @@ if (mode === 'run') {
   await admin.end();
   const db = new pg.Client({ connectionString: benchDb() });
   await db.connect();
-  await ensureSchema(db, { archiveDays: 30, archiving: false });
+  await ensureSchema(db);
   await db.query('TRUNCATE sensor_stats_hourly, alerts');
   await db.end();
 

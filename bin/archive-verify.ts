@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
+import { runCommand } from '../core/cli.ts';
 import { archiveVerifyCommand } from '../sinks/archive/verifyCommand.ts';
 
-const { values } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-process.exit(await archiveVerifyCommand(values));
+await runCommand('bin/archive-verify', { options: { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } },
+  ({ values }) => archiveVerifyCommand(values));

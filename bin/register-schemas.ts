@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
+import { runCommand } from '../core/cli.ts';
 import { registerSchemasCommand } from '../core/serde/registerCommand.ts';
 
-const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-process.exit(await registerSchemasCommand({ dryRun: values['dry-run'] ?? false, help: values.help ?? false }));
+await runCommand('bin/register-schemas', { options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } },
+  ({ values }) => registerSchemasCommand({ dryRun: values['dry-run'] ?? false, help: values.help ?? false }));

@@ -1,18 +1,14 @@
-import { parseArgs } from 'node:util';
-import { replayCommand, usage } from '../core/replay/command.ts';
+import { runCommand } from '../core/cli.ts';
+import { ConfigError } from '../core/errors.ts';
+import { replayCommand } from '../core/replay/command.ts';
 
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      from: { type: 'string' }, to: { type: 'string' }, last: { type: 'string' }, 'reset-to': { type: 'string' },
-      execute: { type: 'boolean' }, topologies: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-  });
-} catch (err) {
-  console.error(`bin/replay: ${(err as Error).message}\n\n${usage}`);
-  process.exit(2);
-}
-const { values, positionals } = parsed;
-process.exit(await replayCommand({ ...values, resetTo: values['reset-to'], topology: positionals[0] }));
+await runCommand('bin/replay', {
+  options: {
+    from: { type: 'string' }, to: { type: 'string' }, last: { type: 'string' }, 'reset-to': { type: 'string' },
+    execute: { type: 'boolean' }, topologies: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  },
+  allowPositionals: true,
+}, ({ values, positionals: [topology, ...extra] }) => {
+  if (extra.length > 0) throw new ConfigError(`one topology at a time, got also "${extra.join(' ')}"`);
+  return replayCommand({ ...values, resetTo: values['reset-to'], topology });
+});

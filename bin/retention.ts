@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
+import { runCommand } from '../core/cli.ts';
 import { retentionCommand } from '../sinks/timescale/retentionCommand.ts';
 
-const { values } = parseArgs({ options: { execute: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-process.exit(await retentionCommand({ execute: values.execute ?? false, force: values.force ?? false, help: values.help }));
+await runCommand('bin/retention', { options: { execute: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } },
+  ({ values }) => retentionCommand({ execute: values.execute ?? false, force: values.force ?? false, help: values.help }));

@@ -1,8 +1,11 @@
-import { parseArgs } from 'node:util';
+import { runCommand } from '../core/cli.ts';
+import { ConfigError } from '../core/errors.ts';
 import { runTopologyCommand } from '../core/runtime/cli.ts';
 
-const { values, positionals } = parseArgs({
-  options: { help: { type: 'boolean', short: 'h' }, topologies: { type: 'string' } },
+await runCommand('bin/run-topology', {
+  options: { help: { type: 'boolean', short: 'h' }, check: { type: 'boolean' }, topologies: { type: 'string' } },
   allowPositionals: true,
+}, ({ values, positionals }) => {
+  if (positionals.length > 1) throw new ConfigError(`expected one topology name, got ${positionals.length}: ${positionals.join(' ')}`);
+  return runTopologyCommand({ name: positionals[0], help: values.help, check: values.check, topologies: values.topologies });
 });
-process.exit(await runTopologyCommand({ name: positionals[0], help: values.help, topologies: values.topologies }));

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
+import { runCommand } from '../core/cli.ts';
 import { schemaCommand } from '../sinks/timescale/schemaCommand.ts';
 
-const { values } = parseArgs({ options: { print: { type: 'boolean' }, roles: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-process.exit(await schemaCommand({ print: values.print ?? false, roles: values.roles, help: values.help }));
+await runCommand('bin/timescale-schema', { options: { print: { type: 'boolean' }, roles: { type: 'string' }, help: { type: 'boolean', short: 'h' } } },
+  ({ values }) => schemaCommand({ print: values.print ?? false, roles: values.roles, help: values.help }));

@@ -40,6 +40,15 @@ export interface TopologyDefinition<V> {
    */
   pipeline: OperatorFunction<InRecord<V>, OutRecord>;
   sinks: Record<string, SinkFactory>;
+  /**
+   * When the pipeline throws on a record, like Kafka Streams' processing exception handler:
+   * `dead-letter` (default) sends the record to `sluice.dlq` with reason `pipeline` and the error,
+   * drops what the pipeline had emitted for it, and goes on; `fail` stops the topology. State kept
+   * in RxJS operators (`scan`) starts afresh after a dead-lettered record; state stores keep theirs.
+   */
+  onPipelineError?: 'dead-letter' | 'fail';
+  /** Default port of the process's /health, /ready and /metrics (SLUICE_OPS_PORT overrides; else 9464). */
+  opsPort?: number;
 }
 
 export type Topology<V = unknown> = Readonly<TopologyDefinition<V>>;
@@ -54,6 +63,9 @@ export function defineTopology<V>(def: TopologyDefinition<V>): Topology<V> {
   assertTopicName(def.source.topic);
   if (Object.keys(def.sinks).length === 0) throw new ConfigError(`topology ${def.name}: sinks must name at least one sink`);
   timePolicy(def.source.time);
+  if (def.onPipelineError !== undefined && !['dead-letter', 'fail'].includes(def.onPipelineError)) {
+    throw new ConfigError(`topology ${def.name}: onPipelineError must be 'dead-letter' or 'fail', got ${JSON.stringify(def.onPipelineError)}`);
+  }
   if (!def.description.trim()) throw new ConfigError(`topology ${def.name}: description must not be empty`);
   return Object.freeze({ ...def, source: Object.freeze({ ...def.source }), sinks: Object.freeze({ ...def.sinks }) });
 }

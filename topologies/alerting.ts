@@ -1,9 +1,12 @@
 import { mergeMap } from 'rxjs';
 import { defineTopology, kafkaSink, stateful, type OutRecord, type SinkFactory, type Topology } from '../core/index.ts';
+import type { Env } from '../core/config.ts';
+import type { TopologyEntry } from '../core/runtime/cli.ts';
 import { timescaleSink } from '../sinks/timescale/sink.ts';
+import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { alertsTable } from '../sinks/timescale/table.ts';
 import { webhookSink } from '../sinks/webhook/sink.ts';
-import { alertingConfig, rulesOf, step, type Alert, type RuleState } from './alerting/rules.ts';
+import { alertingConfig, alertingSchema, rulesOf, step, type Alert, type RuleState } from './alerting/rules.ts';
 import type { Reading } from './reading.ts';
 
 /** State of the `alerts` store, by key: `r|device|sensor|rule` → RuleState, `p|device|sensor` → last reading, `s|device` → silence. */
@@ -14,14 +17,14 @@ type State = RuleState | { value: number; time: number } | { seen: number; open?
  * value has been back past the bound (minus the hysteresis) for ALERT_CLEAR_AFTER_MS: to the topic
  * `alerts`, the table `alerts` (upsert by id) and, when configured, a webhook.
  */
-export function alertingTopology(opts: { name?: string; topic?: string; alertsTopic?: string } = {}, env: Record<string, string | undefined> = process.env): Topology<Reading> {
+export function alertingTopology(opts: { name?: string; topic?: string; alertsTopic?: string } = {}, env: Env = process.env): Topology<Reading> {
   const cfg = alertingConfig(env);
   const rules = rulesOf(cfg);
   const alertsTopic = opts.alertsTopic ?? 'alerts';
   const silentAfter = cfg.ALERT_SILENT_AFTER_MS;
   const sinks: Record<string, SinkFactory> = {
     topic: kafkaSink({ topic: alertsTopic, schema: 'alerts' }),
-    table: timescaleSink(alertsTable, { offsets: false }),
+    table: timescaleSink(alertsTable, { offsets: false }, env),
   };
   if (cfg.ALERT_WEBHOOK_URL) sinks.webhook = webhookSink({ url: cfg.ALERT_WEBHOOK_URL, timeoutMs: cfg.ALERT_WEBHOOK_TIMEOUT_MS, attempts: cfg.ALERT_WEBHOOK_ATTEMPTS });
   const targets = Object.keys(sinks);
@@ -81,3 +84,12 @@ export function alertingTopology(opts: { name?: string; topic?: string; alertsTo
     sinks,
   });
 }
+
+/** The shipped `alerting`, configured (ALERT_*, TIMESCALE_*) when its process starts. */
+export const alerting: TopologyEntry = {
+  name: 'alerting',
+  description: 'alerts on thresholds (temperature > ALERT_THRESHOLD, 35 by default), bounds, rate of change and silence → alerts and the alerts table',
+  opsPort: 9466,
+  settings: [alertingSchema, timescaleSchema],
+  configure: (env) => alertingTopology({}, env),
+};

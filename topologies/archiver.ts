@@ -1,19 +1,27 @@
 import { map } from 'rxjs';
 import { defineTopology, type InRecord, type Topology } from '../core/index.ts';
-import { archiveSink } from '../sinks/archive/config.ts';
+import type { Env } from '../core/config.ts';
+import type { TopologyEntry } from '../core/runtime/cli.ts';
+import { archiveSchema, archiveSink } from '../sinks/archive/config.ts';
 import type { Reading } from '../sinks/archive/format.ts';
 
 /** An archiver of `topic` (sensor readings) under consumer group `name`; the sink reads ARCHIVE_* and S3_*. */
-export function archiverTopology(opts: { name: string; topic: string }): Topology<Reading> {
+export function archiverTopology(opts: { name: string; topic: string }, env: Env = process.env): Topology<Reading> {
   return defineTopology<Reading>({
     name: opts.name,
     description: `archives ${opts.topic} as Parquet files in S3 (or a folder), by event-time hour`,
     source: { topic: opts.topic, schema: 'sensor-readings' },
     // The sink names files after offset ranges: it gets the whole source record.
     pipeline: map((r: InRecord<Reading>) => ({ to: 'archive', key: r.key, value: r })),
-    sinks: { archive: archiveSink() },
+    sinks: { archive: archiveSink(env) },
   });
 }
 
-/** See the README's "Parquet archive". */
-export const archiver = archiverTopology({ name: 'archiver', topic: 'sensor-readings' });
+/** The shipped `archiver` (ARCHIVE_*, S3_*); see the README's "Parquet archive". */
+export const archiver: TopologyEntry = {
+  name: 'archiver',
+  description: 'archives sensor-readings as Parquet files in S3 (or a folder), by event-time hour',
+  opsPort: 9468,
+  settings: [archiveSchema],
+  configure: (env) => archiverTopology({ name: 'archiver', topic: 'sensor-readings' }, env),
+};

@@ -1,7 +1,9 @@
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type OutRecord, type Topology } from '../core/index.ts';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig, type Env } from '../core/config.ts';
+import type { TopologyEntry } from '../core/runtime/cli.ts';
+import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { hourlyStatsSink, type HourlyRow, type LateReading } from '../sinks/timescale/hourly.ts';
 import type { Reading } from './reading.ts';
 
@@ -32,7 +34,7 @@ interface Stats {
  * `sensor-stats-hourly` and the table `sensor_stats_hourly` (upsert). A reading later than the grace
  * goes to the DLQ (reason `late`) and its hour is recomputed from `sensor_data`.
  */
-export function hourlyAggregatesTopology(opts: { name?: string; topic?: string; statsTopic?: string } = {}, env: Record<string, string | undefined> = process.env): Topology<Reading> {
+export function hourlyAggregatesTopology(opts: { name?: string; topic?: string; statsTopic?: string } = {}, env: Env = process.env): Topology<Reading> {
   const cfg = loadConfig(hourlySchema, env);
   const statsTopic = opts.statsTopic ?? 'sensor-stats-hourly';
   return defineTopology<Reading>({
@@ -56,8 +58,8 @@ export function hourlyAggregatesTopology(opts: { name?: string; topic?: string; 
       }),
       mergeMap((w): OutRecord[] => {
         if ('late' in w) {
-          const { device_id, sensor_type, value, unit, time } = w.record.value;
-          return [{ to: 'table', key: device_id, value: { kind: 'late', device_id, sensor_type, value, unit, time } satisfies LateReading }];
+          const { device_id, sensor_type, value, unit, time, time_us, time_source } = w.record.value;
+          return [{ to: 'table', key: device_id, value: { kind: 'late', device_id, sensor_type, value, unit, time, time_us, time_source } satisfies LateReading }];
         }
         const s = w.value;
         const avg = s.sum / s.count;
@@ -70,7 +72,16 @@ export function hourlyAggregatesTopology(opts: { name?: string; topic?: string; 
     sinks: {
       topic: kafkaSink({ topic: statsTopic, schema: 'sensor-stats-hourly' }),
       // The state store says where processing resumes; a batch processed again upserts the same rows.
-      table: hourlyStatsSink(),
+      table: hourlyStatsSink(env),
     },
   });
 }
+
+/** The shipped `hourly-aggregates` (HOURLY_*, TIMESCALE_*). */
+export const hourlyAggregates: TopologyEntry = {
+  name: 'hourly-aggregates',
+  description: 'hourly count/sum/min/max/avg per device and sensor → sensor-stats-hourly and sensor_stats_hourly',
+  opsPort: 9467,
+  settings: [hourlySchema, timescaleSchema],
+  configure: (env) => hourlyAggregatesTopology({}, env),
+};

@@ -6,4 +6,8 @@ export interface Reading {
   unit: string;
   time: number;
   ingest_time: number;
+  /** Microseconds within the millisecond of `time`, 0-999 (absent: 0). */
+  time_us?: number;
+  /** Where `time` came from: the payload, or the connector's clock (absent: device). */
+  time_source?: 'device' | 'connector';
 }

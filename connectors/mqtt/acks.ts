@@ -31,9 +31,9 @@ export function holdPubacks(client: MqttClient) {
   return {
     /** The token for a message that has just arrived. */
     token: (messageId: number): AckToken => ({ messageId, connection }),
-    /** Sends the PUBACKs still owed on the current connection, in the order given; returns how many went out. */
-    release(tokens: readonly AckToken[]): number {
-      if (!client.connected) return 0;
+    /** Sends the PUBACKs still owed on the current connection, in the order given; returns those that did not go out. */
+    release(tokens: readonly AckToken[]): AckToken[] {
+      if (!client.connected) return [...tokens];
       const owed = tokens.filter((t) => t.connection === connection);
       // One write for the lot: through MQTT.js each PUBACK is a packet object and a stream write of
       // its own, which cost the connector as much CPU as its Avro encoding. A PUBACK with reason
@@ -45,7 +45,7 @@ export function holdPubacks(client: MqttClient) {
         bytes.writeUInt16BE(t.messageId, 4 * i + 2);
       });
       if (owed.length > 0) client.stream.write(bytes);
-      return owed.length;
+      return owed.length === tokens.length ? [] : tokens.filter((t) => t.connection !== connection);
     },
     /** True while the message's connection is still open: otherwise the broker will deliver it again. */
     current: (t: AckToken) => t.connection === connection,

@@ -1,8 +1,9 @@
 // The connector against a private Mosquitto running infra/mosquitto/mosquitto.prod.conf (only its
-// port and paths replaced): TLS with client certificates, passwords, the ACL, persistence and the
+// ports and paths replaced): TLS with client certificates, passwords, the ACL, persistence and the
 // queue that must not drop QoS 1 messages while the connector or the broker restarts.
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { total, type Instance } from '../../core/runtime/testdata/harness.ts';
 import { addUsers, makeCerts, startBroker, type Broker } from './testdata/broker.ts';
 import { newIngestTest, publishAll, readWhere, startIngest, type Ingest } from './testdata/harness.ts';
@@ -14,8 +15,9 @@ let broker: Broker;
 let url: string;
 let certs: { ca: string; cert: string; key: string };
 beforeAll(async () => {
-  broker = await startBroker('mosquitto.prod.conf', (text, dir, port) => text
+  broker = await startBroker('mosquitto.prod.conf', (text, dir, port, wsPort) => text
     .replace(/^listener 8883$/m, `listener ${port} 127.0.0.1`)
+    .replace(/^listener 8084$/m, `listener ${wsPort} 127.0.0.1\nsocket_domain ipv4`)
     .replaceAll('/etc/mosquitto/certs/', `${dir}/`)
     .replaceAll('/etc/mosquitto/passwd', join(dir, 'passwd'))
     .replaceAll('/etc/mosquitto/acl', join(dir, 'acl'))
@@ -68,6 +70,23 @@ test('with a password, TLS and a client certificate the connector ingests; the A
   const log = readFileSync(wrong.log, 'utf8');
   expect(log).toMatch(/refused the connection/);
   expect(log).not.toContain('not-the-password-42');
+});
+
+test('over WebSockets with TLS a device with its certificate and password reaches the connector; without a certificate, or with a wrong password, it is refused', async () => {
+  const { t, start } = await connector('wss');
+  const inst = start('main');
+  await inst.started();
+  const wss = `wss://127.0.0.1:${broker.wsPort}`;
+  expect(await publishAll(wss, device(), [{ topic: 'sensors/device-a/humidity', payload: '41.5' }])).toEqual([0]);
+  expect(await values(t, 1)).toEqual(new Set([41.5]));
+  const refused = (opts: mqtt.IClientOptions) => mqtt.connectAsync(wss, { clientId: `wss-${t.id}`, reconnectPeriod: 0, connectTimeout: 10_000, ...opts }).then(
+    async (c) => { await c.endAsync(); return 'accepted'; },
+    (err: Error) => err.message,
+  );
+  const { cert: _cert, key: _key, ...noCertificate } = device();
+  expect(await refused(noCertificate)).toMatch(/certificate required/);
+  expect(await refused({ ...device(), password: 'not-the-password-42' })).toMatch(/Not authorized/);
+  expect(await refused({ ca: tls().ca })).toMatch(/certificate required/);
 });
 
 test('a QoS 1 burst published while the connector is down and the broker restarts all arrives; after a broker restart the connector reconnects by itself', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DLQ_TOPIC } from '../../core/naming.ts';
 import { DLQ_HEADERS } from '../../core/runtime/dlq.ts';
 import { total, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
@@ -70,6 +71,24 @@ test('readings reach Kafka as Avro with MQTT headers; every kind of bad input re
   await waitFor('no unacknowledged messages', async () => ((await metric(port, 'sluice_mqtt_unacked')) === 0 ? true : undefined));
   expect(await stop(inst)).toBe(0);
   expect(await total(t.topic)).toBe(BigInt(good.length));
+});
+
+test('a payload larger than Kafka takes goes to sluice.dlq cut, with its size and digest, and does not hold up what comes after', async () => {
+  const t = await newIngestTest('oversize');
+  const inst = start(t, 'main');
+  const port = await inst.started();
+  const huge = Buffer.alloc(2 << 20, '7'); // 2 MiB: Kafka's default limit is 1 MiB
+  const messages = [{ topic: `${t.prefix}/d1/temperature`, payload: huge }, { topic: `${t.prefix}/d1/temperature`, payload: '21.5' }];
+  expect(await publishAll(sharedBroker, {}, messages, 1)).toHaveLength(2);
+  const [reading] = await readWhere(t.topic, () => true, 1);
+  expect(t.serde.decode(reading!.value).value).toBe(21.5);
+  const [dead] = await readWhere(DLQ_TOPIC, (r) => r.headers[DLQ_HEADERS.topic] === `${t.prefix}/d1/temperature`, 1);
+  expect(dead!.headers[DLQ_HEADERS.reason]).toBe('too-large');
+  expect(dead!.headers['sluice.payload.bytes']).toBe(String(huge.length));
+  expect(dead!.headers['sluice.payload.sha256']).toBe(createHash('sha256').update(huge).digest('hex'));
+  expect(dead!.value!.length).toBe(64 * 1024);
+  await waitFor('both acknowledged', async () => ((await metric(port, 'sluice_mqtt_unacked')) === 0 ? true : undefined));
+  expect(await stop(inst)).toBe(0);
 });
 
 test('killed with SIGKILL after receiving and before Kafka acknowledged, then restarted: every message the broker acknowledged is in Kafka', async () => {

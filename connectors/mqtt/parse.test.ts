@@ -7,8 +7,8 @@ const parse = (payload: string | Buffer, topic = 'sensors/device-001/temperature
   parseReading(template, topic, typeof payload === 'string' ? Buffer.from(payload) : payload, now, limits);
 
 describe('good readings', () => {
-  test('a bare number gets the default unit and the receive time', () => {
-    expect(parse('22.5')).toEqual({ ok: true, reading: { device_id: 'device-001', sensor_type: 'temperature', value: 22.5, unit: '°C', time: now, ingest_time: now } });
+  test('a bare number gets the default unit and the receive time, marked as the connector\'s', () => {
+    expect(parse('22.5')).toEqual({ ok: true, reading: { device_id: 'device-001', sensor_type: 'temperature', value: 22.5, unit: '°C', time: now, ingest_time: now, time_us: 0, time_source: 'connector' } });
     expect(parse(' -3e2\n', 'sensors/d/pressure')).toMatchObject({ ok: true, reading: { value: -300, unit: 'hPa' } });
   });
 

@@ -152,7 +152,8 @@ function parseJson(text: string): { value: number; time?: number; unit?: string 
 
 /**
  * Turns one MQTT message into a reading, or says why it cannot be one. Pure: `receivedAt` is the
- * broker receive time (ms), used as event time when the payload carries none.
+ * receive time (ms), used as event time when the payload carries none (`time_source: 'connector'`;
+ * the connector then makes it unique, see ConnectorClock).
  * @example parseReading(compileTemplate('sensors/{device_id}/{sensor_type}'), 'sensors/d1/temperature', Buffer.from('22.5'), Date.now(), limits)
  */
 export function parseReading(template: TopicTemplate, topic: string, payload: Buffer, receivedAt: number, limits: ParseLimits): ParseResult {
@@ -171,7 +172,8 @@ export function parseReading(template: TopicTemplate, topic: string, payload: Bu
     if (time < MIN_TIME) throw new Reject('time-too-old', `time ${iso(time)} is before 2000-01-01`);
     if (time > receivedAt + limits.maxFutureMs) throw new Reject('time-in-future', `time ${iso(time)} is more than ${limits.maxFutureMs} ms ahead of the receive time`);
     const unit = body.unit ?? DEFAULT_UNITS[ids.sensor_type] ?? '';
-    return { ok: true, reading: { ...ids, value: body.value, unit, time, ingest_time: receivedAt } };
+    const time_source = body.time === undefined ? 'connector' : 'device';
+    return { ok: true, reading: { ...ids, value: body.value, unit, time, ingest_time: receivedAt, time_us: 0, time_source } };
   } catch (err) {
     if (err instanceof Reject) return { ok: false, reason: err.reason, message: err.message };
     throw err;

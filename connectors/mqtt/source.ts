@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,9 @@ import { startOpsServer } from '../../core/runtime/ops.ts';
 import type { RunningTopology } from '../../core/runtime/run.ts';
 import { holdPubacks, type AckToken } from './acks.ts';
 import { parseReading, templateFilter, type SensorReading } from './parse.ts';
+import { ConnectorClock, DELIVERY_HEADER, deliveryHeader, digest, type WrittenUnacked } from './redelivery.ts';
+import { resumeFromKafka, type Resumed } from './resume.ts';
+import { untilReady } from '../../core/retry.ts';
 import type { IngestConfig } from './config.ts';
 
 const NAME = 'ingest';
@@ -23,8 +27,11 @@ const NAME = 'ingest';
 /** One received message on its way to Kafka, with the PUBACK it is owed (QoS 1). */
 interface Entry {
   topic: string;
-  record: OutgoingRecord;
+  /** None for a redelivery of a message already in Kafka: only its PUBACK is owed. */
+  record?: OutgoingRecord;
   ack?: AckToken;
+  /** A QoS 1 message: what tells a redelivery of it from another message under its packet id. */
+  delivery?: { id: number; topic: string; digest: number };
 }
 
 function ingestMetrics() {
@@ -51,6 +58,7 @@ function ingestMetrics() {
     }),
     connected: new Gauge({ name: 'sluice_mqtt_connected', help: '1 while connected to the MQTT broker', registers }),
     sendRetries: new Counter({ name: 'sluice_kafka_send_retries_total', help: 'Kafka writes retried after a failure', registers }),
+    redeliveries: new Counter({ name: 'sluice_mqtt_redeliveries_skipped_total', help: 'Redelivered messages already in Kafka: acknowledged, not written again', registers }),
   };
 }
 
@@ -80,6 +88,8 @@ export function clientOptions(cfg: IngestConfig): IClientOptions {
 
 /** Kafka writes (batches) in flight at once. */
 const writesInFlight = 4;
+/** The most messages that can be written and not yet acknowledged at once: the broker's window, and the batches being written. */
+const unackedWindow = (cfg: IngestConfig) => cfg.INGEST_INFLIGHT + writesInFlight * cfg.INGEST_BATCH_MAX;
 const minBackoffMs = 250;
 const maxBackoffMs = 10_000;
 
@@ -90,9 +100,11 @@ const maxBackoffMs = 10_000;
  */
 export async function startIngest(cfg: IngestConfig, log: Logger): Promise<RunningTopology> {
   const metrics = ingestMetrics();
-  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
+  // The registry's first answer, Kafka, the new topics' leaders: waited for as by every topology (core/retry.ts).
+  const startup = { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log };
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL, startup);
   const serde = new AvroSerde<SensorReading>(registry, valueSubject(cfg.INGEST_TOPIC), readSchema('sensor-readings'));
-  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${NAME}`, log);
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${NAME}`, log, startup);
   let client: MqttClient | undefined;
   let server: Server | undefined;
   try {
@@ -100,8 +112,12 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
       throw new SluiceError(`cannot start ${NAME}: ${(err as Error).message}`);
     });
     await kafka.ensureTopics([cfg.INGEST_TOPIC, DLQ_TOPIC].map((topic) => ({ topic, partitions: cfg.SLUICE_PARTITIONS })));
+    // Topics just created may have no leader for a moment: a start-up wait like the others.
+    const resumed = await untilReady(`what ${cfg.MQTT_CLIENT_ID} wrote to ${cfg.INGEST_TOPIC}`, () => resumeFromKafka(kafka, {
+      readings: cfg.INGEST_TOPIC, deadLetters: DLQ_TOPIC, clientId: cfg.MQTT_CLIENT_ID, window: unackedWindow(cfg), serde, log,
+    }), { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log });
     client = mqtt.connect(cfg.MQTT_BROKER, clientOptions(cfg));
-    const ingest = createIngest({ cfg, client, kafka, serde, metrics, log });
+    const ingest = createIngest({ cfg, client, kafka, serde, metrics, log, resumed });
     client.connect();
     await ingest.connected();
     server = await startOpsServer({ port: cfg.SLUICE_OPS_PORT, metrics: metrics.registry, ready: () => ingest.checks(registry) });
@@ -136,27 +152,31 @@ interface IngestDeps {
   serde: AvroSerde<SensorReading>;
   metrics: ReturnType<typeof ingestMetrics>;
   log: Logger;
+  resumed: Resumed;
 }
 
-const mqttHeaders = (p: IPublishPacket): Record<string, string> => ({
-  'mqtt.topic': p.topic, 'mqtt.qos': String(p.qos), 'mqtt.retain': String(p.retain), 'mqtt.dup': String(p.dup),
+const mqttHeaders = (p: IPublishPacket, clientId: string): Record<string, string> => ({
+  'mqtt.topic': p.topic, 'mqtt.qos': String(p.qos), 'mqtt.retain': String(p.retain), 'mqtt.dup': String(p.dup), 'mqtt.client': clientId,
 });
 
 /** The headers of the usual message (QoS 1, neither retained nor a redelivery), one frozen object per topic. */
-function headerCache() {
+function headerCache(clientId: string) {
   const byTopic = new Map<string, Readonly<Record<string, string>>>();
   return (p: IPublishPacket): Readonly<Record<string, string>> => {
-    if (p.qos !== 1 || p.retain || p.dup) return mqttHeaders(p);
+    if (p.qos !== 1 || p.retain || p.dup) return mqttHeaders(p, clientId);
     let headers = byTopic.get(p.topic);
     if (headers === undefined) {
       if (byTopic.size >= 10_000) byTopic.clear();
-      byTopic.set(p.topic, (headers = Object.freeze(mqttHeaders(p))));
+      byTopic.set(p.topic, (headers = Object.freeze(mqttHeaders(p, clientId))));
     }
     return headers;
   };
 }
 
-function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
+/** Kafka's default limit for a record batch is 1 MiB: a dead letter keeps at most this much of its payload. */
+const DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
+
+function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: IngestDeps) {
   const base = cfg.MQTT_TOPIC_FILTER ?? templateFilter(cfg.MQTT_TOPIC_TEMPLATE);
   const filter = cfg.MQTT_SHARE_GROUP ? `$share/${cfg.MQTT_SHARE_GROUP}/${base}` : base;
   const limits = { maxPayloadBytes: cfg.INGEST_MAX_PAYLOAD_BYTES, maxFutureMs: cfg.INGEST_MAX_FUTURE_MS };
@@ -178,16 +198,29 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   let backoff = minBackoffMs;
   let subscribed = false;
 
-  const headersOf = headerCache();
+  const headersOf = headerCache(cfg.MQTT_CLIENT_ID);
+  const unacked: WrittenUnacked = resumed.unacked;
+  const clock = new ConnectorClock(resumed.clockUs);
+  let seq = resumed.nextSeq;
   const toEntry = (packet: IPublishPacket, ack: AckToken | undefined): Entry => {
-    const headers = headersOf(packet);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const parsed = parseReading(cfg.MQTT_TOPIC_TEMPLATE, packet.topic, payload, Date.now(), limits);
+    const hash = digest(payload);
+    const id = packet.qos > 0 ? packet.messageId ?? 0 : 0;
+    const delivery = id > 0 ? { id, topic: packet.topic, digest: hash } : undefined;
+    if (delivery && unacked.take(id, packet.topic, hash, packet.dup)) {
+      metrics.redeliveries.inc();
+      return { topic: cfg.INGEST_TOPIC, ack, delivery };
+    }
+    const headers = { ...headersOf(packet), [DELIVERY_HEADER]: deliveryHeader(seq++, id, hash) };
+    const receivedAt = Date.now();
+    const parsed = parseReading(cfg.MQTT_TOPIC_TEMPLATE, packet.topic, payload, receivedAt, limits);
     let reason: string;
     let error: Error;
     if (parsed.ok) {
+      const reading = parsed.reading;
+      if (reading.time_source === 'connector') Object.assign(reading, clock.next(receivedAt));
       try {
-        return { topic: cfg.INGEST_TOPIC, record: { key: parsed.reading.device_id, value: serde.encode(parsed.reading), headers }, ack };
+        return { topic: cfg.INGEST_TOPIC, record: { key: reading.device_id, value: serde.encode(reading), headers }, ack, delivery };
       } catch (err) {
         [reason, error] = ['serialize', err as Error];
       }
@@ -195,7 +228,11 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       [reason, error] = [parsed.reason, new Error(parsed.message)];
     }
     metrics.deadLetters.inc({ reason });
-    return { topic: DLQ_TOPIC, record: deadLetter({ key: null, value: payload, headers }, { topology: NAME, topic: packet.topic }, reason, error), ack };
+    // A payload too large for Kafka would be refused for ever and hold up every later PUBACK: cut, with its size and digest.
+    const cut = payload.length > DEAD_LETTER_PAYLOAD_BYTES;
+    const kept = cut ? payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES) : payload;
+    const dlqHeaders = cut ? { ...headers, 'sluice.payload.bytes': String(payload.length), 'sluice.payload.sha256': createHash('sha256').update(payload).digest('hex') } : headers;
+    return { topic: DLQ_TOPIC, record: deadLetter({ key: null, value: kept, headers: dlqHeaders }, { topology: NAME, topic: packet.topic }, reason, error), ack, delivery };
   };
 
   client.handleMessage = (packet, done) => {
@@ -228,7 +265,13 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
     client.options.reconnectPeriod = backoff;
     // Messages of the closed connection not yet being written come again on the next one.
     const before = buffer.length;
-    for (let i = buffer.length - 1; i >= 0; i--) if (buffer[i]!.ack && !gate.current(buffer[i]!.ack!)) buffer.splice(i, 1);
+    for (let i = buffer.length - 1; i >= 0; i--) {
+      const e = buffer[i]!;
+      if (!e.ack || gate.current(e.ack)) continue;
+      buffer.splice(i, 1);
+      // A redelivery already in Kafka that now goes unacknowledged: it comes again, and is still written.
+      if (!e.record && e.delivery) unacked.add(e.delivery.id, e.delivery.topic, e.delivery.digest);
+    }
     if (before > buffer.length) {
       counts.unacked -= before - buffer.length;
       log.warn({ dropped: before - buffer.length }, 'MQTT connection closed; the broker will redeliver unacknowledged messages');
@@ -242,11 +285,13 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
   const sendUntilDone = async (entries: Entry[]) => {
     const byTopic = new Map<string, OutgoingRecord[]>();
     for (const e of entries) {
+      if (!e.record) continue;
       const list = byTopic.get(e.topic);
       if (list) list.push(e.record);
       else byTopic.set(e.topic, [e.record]);
     }
     const batches: OutgoingBatch[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    if (batches.length === 0) return;
     for (let wait = minBackoffMs; ; wait = Math.min(wait * 2, maxBackoffMs)) {
       try {
         return await kafka.send(batches);
@@ -279,9 +324,14 @@ function createIngest({ cfg, client, kafka, serde, metrics, log }: IngestDeps) {
       let readings = 0;
       for (const e of batch) {
         if (e.ack) acks.push(e.ack);
-        if (e.topic === cfg.INGEST_TOPIC) readings += 1;
+        if (e.topic === cfg.INGEST_TOPIC && e.record) readings += 1;
       }
-      gate.release(acks);
+      // PUBACKs that could not go out (the connection closed): their messages are in Kafka and come again.
+      const unsent = gate.release(acks);
+      if (unsent.length > 0) {
+        const owed = new Set(unsent);
+        for (const e of batch) if (e.ack && e.delivery && owed.has(e.ack)) unacked.add(e.delivery.id, e.delivery.topic, e.delivery.digest);
+      }
       released();
       counts.unacked -= acks.length;
       metrics.recordsOut.inc({ sink: cfg.INGEST_TOPIC }, readings);

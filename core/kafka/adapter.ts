@@ -1,6 +1,8 @@
-import { Kafka, logLevel, type Consumer, type Message, type Producer, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type ConsumerRunConfig, type Message, type Producer, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { kafkaLogCreator } from '../log.ts';
+import { SluiceError } from '../errors.ts';
+import { STARTUP_TIMEOUT_MS, untilReady, type Startup } from '../retry.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 
 /**
@@ -8,11 +10,14 @@ import { javaCompatiblePartitioner } from './partitioner.ts';
  * only this interface, so the client can be swapped on measured evidence.
  */
 export interface KafkaAdapter {
+  /** Creates the missing topics, then waits until every partition of every topic has a leader. */
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   /** The number of partitions of an existing topic. */
   partitionCount(topic: string): Promise<number>;
   /** Reads `partitions` of `topic` from the beginning up to their end offsets at the time of the call. */
   readToEnd(topic: string, partitions: readonly number[], onBatch: (partition: number, records: RawRecord[]) => void): Promise<void>;
+  /** Reads the last `count` records (or fewer) of every partition of `topic`, up to the end offsets at the time of the call. */
+  readTail(topic: string, count: number, onBatch: (partition: number, records: RawRecord[]) => void): Promise<void>;
   /** Per partition: the first offset still in the log (`low`) and the next offset to be written (`high`). */
   watermarks(topic: string): Promise<Watermarks[]>;
   /** Per partition: the first offset whose record timestamp is at or after `time` (ms); `high` when there is none. */
@@ -162,10 +167,12 @@ const toRaw = (m: KafkaMessage): RawRecord => ({ offset: m.offset, key: m.key ??
  * topic, pauses the rest, and is deleted afterwards.
  */
 async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitions: readonly number[],
-  onBatch: (partition: number, messages: KafkaMessage[], lastOffset: string) => boolean): Promise<void> {
+  onBatch: (partition: number, messages: KafkaMessage[], lastOffset: string) => boolean, from?: ReadonlyMap<number, string>): Promise<void> {
   const pending = new Set(partitions);
   if (pending.size === 0) return;
   const groupId = `sluice-reader-${topic}-${process.pid}-${Date.now()}`;
+  // Where the throw-away group starts, when not at the beginning: committed before it joins.
+  if (from) await admin.setOffsets({ groupId, topic, partitions: [...from].map(([partition, offset]) => ({ partition, offset })) });
   const reader = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20 });
   await reader.connect();
   try {
@@ -197,24 +204,60 @@ async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitio
   }
 }
 
-export async function connectKafka(brokers: string[], clientId: string, log: Logger): Promise<KafkaAdapter> {
+/** Partitions of `names` without a leader, or topics without partitions yet; empty when all can be written and read. */
+async function leaderless(admin: Admin, names: string[]): Promise<string[]> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: names });
+  return topics.flatMap((t) => (t.partitions.length === 0 ? [t.name] : t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`)));
+}
+
+/**
+ * Connects to Kafka. What is normal while Kafka starts or a topic is new (a refused connection, a
+ * coordinator loading, no leader yet) is waited out, up to `startup.timeoutMs` per step, when
+ * connecting, in `ensureTopics` and while `consume` joins its group (see core/retry.ts).
+ */
+export async function connectKafka(brokers: string[], clientId: string, log: Logger, startup: Startup = { timeoutMs: STARTUP_TIMEOUT_MS }): Promise<KafkaAdapter> {
   const kafka = new Kafka({ brokers, clientId, logCreator: kafkaLogCreator(log), logLevel: logLevel.WARN });
   const admin: Admin = kafka.admin();
   // The Java client's murmur2 partitioner: keys land where Kafka Streams and Connect put them.
   const producer: Producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false });
-  await Promise.all([admin.connect(), producer.connect()]);
+  const ready = <T>(what: string, attempt: () => Promise<T>) => untilReady(what, attempt, { log, ...startup });
+  // A client without kafkajs's own retries (they take seconds) and logs: each attempt fails fast and
+  // says why, and the wait logs it once per attempt.
+  const probe = new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  try {
+    await ready(`Kafka at ${brokers.join(',')}`, async () => {
+      await probe.connect().finally(() => probe.disconnect().catch(() => undefined));
+      await Promise.all([admin.connect(), producer.connect()]);
+    });
+  } catch (err) {
+    await Promise.all([admin.disconnect(), producer.disconnect()]).catch(() => undefined);
+    throw err;
+  }
   const consumers = new Set<Consumer>();
+  /** Reads each partition of `ends` (from `from`, or its start) up to, not including, its end offset. */
+  const readUpTo = (topic: string, ends: ReadonlyMap<number, bigint>, onBatch: (partition: number, records: RawRecord[]) => void, from?: ReadonlyMap<number, string>) =>
+    readFromStart(kafka, admin, topic, [...ends.keys()], (partition, messages, lastOffset) => {
+      const end = ends.get(partition)!;
+      onBatch(partition, messages.filter((m) => BigInt(m.offset) < end).map(toRaw));
+      return BigInt(lastOffset) + 1n >= end;
+    }, from);
 
   return {
     async ensureTopics(topics) {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t.topic));
-      if (missing.length === 0) return;
-      await admin.createTopics({
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
-        waitForLeaders: true,
+      const names = topics.map((t) => t.topic);
+      await ready(`a leader for every partition of ${names.join(', ')}`, async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.topic));
+        // kafkajs's waitForLeaders waits out LEADER_NOT_AVAILABLE only; a topic just created can also be
+        // UNKNOWN_TOPIC_OR_PARTITION for a moment (the quickstart failure). The check below waits for both.
+        // (false: another process created them first.)
+        if (missing.length > 0 && await admin.createTopics({
+          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) })),
+          waitForLeaders: false,
+        })) log.info({ topics: missing.map((t) => t.topic) }, 'created topics');
+        const without = await leaderless(admin, names);
+        if (without.length > 0) throw new SluiceError(`no leader yet for ${without.join(', ')}`, { retriable: true });
       });
-      log.info({ topics: missing.map((t) => t.topic) }, 'created topics');
     },
     async partitionCount(topic) {
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
@@ -225,11 +268,18 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       for (const o of await admin.fetchTopicOffsets(topic)) {
         if (partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
       }
-      await readFromStart(kafka, admin, topic, [...ends.keys()], (partition, messages, lastOffset) => {
-        const end = ends.get(partition)!;
-        onBatch(partition, messages.filter((m) => BigInt(m.offset) < end).map(toRaw));
-        return BigInt(lastOffset) + 1n >= end;
-      });
+      await readUpTo(topic, ends, onBatch);
+    },
+    async readTail(topic, count, onBatch) {
+      const from = new Map<number, string>();
+      const ends = new Map<number, bigint>();
+      for (const o of await admin.fetchTopicOffsets(topic)) {
+        const [low, high] = [BigInt(o.low), BigInt(o.high)];
+        if (high <= low) continue;
+        ends.set(o.partition, high);
+        from.set(o.partition, String(high - BigInt(count) > low ? high - BigInt(count) : low));
+      }
+      await readUpTo(topic, ends, onBatch, from);
     },
     async watermarks(topic) {
       return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
@@ -275,12 +325,16 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? []);
       });
+      // kafkajs restarts the consumer by itself after errors it deems retriable; the others crash it.
+      // Until it has joined, a crash is start-up's to judge (a coordinator still loading is normal).
+      let joining = true;
+      let crashedJoining: Error | undefined;
       consumer.on(consumer.events.CRASH, (e) => {
-        if (!e.payload.restart) opts.onCrash(e.payload.error);
+        if (e.payload.restart) return;
+        if (joining) crashedJoining = e.payload.error;
+        else opts.onCrash(e.payload.error);
       });
-      await consumer.connect();
-      await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
-      await consumer.run({
+      const runConfig: ConsumerRunConfig = {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: opts.concurrency,
@@ -300,7 +354,22 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           resolveOffset(batch.lastOffset());
           await heartbeat();
         },
-      });
+      };
+      try {
+        await ready(`consumer group ${opts.groupId} to be joined`, async () => {
+          crashedJoining = undefined;
+          await consumer.connect();
+          await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+          await consumer.run(runConfig); // resolves once joined, or crashed
+          if (crashedJoining) throw crashedJoining;
+        });
+      } catch (err) {
+        consumers.delete(consumer);
+        await consumer.disconnect().catch(() => undefined);
+        throw err;
+      } finally {
+        joining = false;
+      }
       return {
         async seek(partition, offset) {
           consumer.seek({ topic: opts.topic, partition, offset });

@@ -1,14 +1,13 @@
-import type { Topology } from '../topology.ts';
 import { ConfigError, SluiceError } from '../errors.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { connectKafka } from '../kafka/adapter.ts';
 import { RegistryClient } from '../serde/registry.ts';
 import { runtimeSchema } from '../runtime/config.ts';
-import { list, loadTopologies } from '../runtime/cli.ts';
+import { loadTopologies } from '../runtime/cli.ts';
 import { formatPlan, planReplay } from './plan.ts';
 import { executeReplay } from './execute.ts';
-import { resetTo } from './reset.ts';
+import { ReplayRefused, resetTo } from './reset.ts';
 import { iso, parseDuration, parseTime } from './time.ts';
 
 export const usage = `usage: bin/replay <topology> (--from <time> [--to <time>] | --last <duration>) [--execute]
@@ -27,7 +26,8 @@ only prints the plan: per partition the start and end offsets and the record cou
   --topologies <module>  a module exporting \`topologies\` (default: topologies/index.ts)
 
 <time>: ISO 8601 with a timezone (2026-11-27T08:00:00Z, 2026-11-27T09:00:00+01:00) or epoch ms.
-Environment: as bin/run-topology (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, sinks' settings).
+Environment: as bin/run-topology (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, SLUICE_STARTUP_TIMEOUT_MS: how long to
+wait for Kafka and the registry (60000 ms), sinks' settings).
 Logs (JSON) go to stderr at SLUICE_LOG_LEVEL (default here: warn).`;
 
 export interface ReplayArgs {
@@ -61,34 +61,27 @@ export function parseAction(args: ReplayArgs, now: number): Action {
   return { kind: 'replay', from, to };
 }
 
-/** `bin/replay`: returns the process exit code (2: usage or refusal, 1: failure). */
+/** `bin/replay`: returns the process exit code (2: refusal); throws ConfigError on bad arguments or settings, and on failures. */
 export async function replayCommand(args: ReplayArgs): Promise<number> {
   if (args.help) {
     console.log(usage);
     return 0;
   }
-  let topology: Topology<any> | undefined;
-  let action: Action;
-  let cfg;
-  try {
-    const topologies = await loadTopologies(args.topologies);
-    const entry = topologies.find((t) => t.name === args.topology);
-    if (entry && 'kind' in entry) throw new ConfigError(`${entry.name} is a source connector: it reads no Kafka topic that could be replayed`);
-    topology = entry;
-    if (!topology) throw new ConfigError(`${args.topology ? `unknown topology "${args.topology}"` : 'name a topology'}; valid ones:\n${list(topologies)}\n\n${usage}`);
-    action = parseAction(args, Date.now());
-    cfg = loadConfig(runtimeSchema);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`bin/replay: ${err.message}`);
-    return 2;
-  }
+  const topologies = await loadTopologies(args.topologies);
+  const topology = topologies.find((t) => t.name === args.topology);
+  if (topology && 'kind' in topology) throw new ConfigError(`${topology.name} is a source connector: it reads no Kafka topic that could be replayed`);
+  if (!topology) throw new ConfigError(`${args.topology ? `unknown topology "${args.topology}"` : 'name a topology'}; valid ones: ${topologies.map((t) => t.name).join(', ')}`);
+  const action = parseAction(args, Date.now());
+  const cfg = loadConfig(runtimeSchema);
 
-  const log = createLogger(`${topology.name}.replay`, process.env.SLUICE_LOG_LEVEL ?? 'warn', 'stderr');
-  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-replay-${topology.name}`, log);
+  const level = process.env.SLUICE_LOG_LEVEL || undefined;
+  const log = createLogger(`${topology.name}.replay`, level ?? 'warn', 'stderr');
+  const startup = { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log };
+  // kafkajs logs every failed connection attempt; unless asked for, its failure is the one line.
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-replay-${topology.name}`, level ? log : log.child({}, { level: 'fatal' }), startup);
   try {
     if (action.kind === 'reset') {
-      console.log(await resetTo(topology, action.time, { kafka, registry: new RegistryClient(cfg.SCHEMA_REGISTRY_URL), log, execute: args.execute ?? false }));
+      console.log(await resetTo(topology, action.time, { kafka, registry: new RegistryClient(cfg.SCHEMA_REGISTRY_URL, startup), log, execute: args.execute ?? false }));
       return 0;
     }
     const plan = await planReplay(kafka, topology.source.topic, action);
@@ -110,8 +103,9 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
     console.log(await executeReplay(topology, plan, { cfg, kafka, log, out: process.stdout, interrupted }));
     return 0;
   } catch (err) {
-    console.error(`bin/replay ${topology.name}: ${(err as Error).message}`);
-    return (err as Error).name === 'ReplayRefused' ? 2 : 1;
+    if (!(err instanceof ReplayRefused)) throw err;
+    console.error(`bin/replay ${topology.name}: ${err.message}`);
+    return 2;
   } finally {
     await kafka.close();
   }

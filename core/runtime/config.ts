@@ -9,7 +9,10 @@ export const runtimeSchema = z.object({
   SCHEMA_REGISTRY_URL: z.url(),
   /** Partitions of topics Sluice creates (source, sinks, dead letters) when they are missing. */
   SLUICE_PARTITIONS: int(1, 10_000, 6),
-  /** Port of /health, /ready and /metrics; 0 picks a free one. */
+  /**
+   * Port of /health, /ready and /metrics; 0 picks a free one. Default: the process's own
+   * (`opsPort` of its definition; `bin/run-topology` lists them), else 9464.
+   */
   SLUICE_OPS_PORT: int(0, 65_535, 9464),
   /** Partitions processed at the same time by one process. */
   SLUICE_CONCURRENCY: int(1, 64, 2),
@@ -24,5 +27,10 @@ export const runtimeSchema = z.object({
   SLUICE_COMMIT_INTERVAL_MS: int(0, 600_000, 1000),
   /** How often wall-clock timers (idle timeouts of windows) are looked at, in ms. */
   SLUICE_TICK_MS: int(10, 60_000, 1000),
+  /**
+   * How long start-up waits, ms, for each thing it needs that may come a moment late (Kafka, the
+   * registry, a sink's database or store, the leaders of new topics, the group): then exit 1.
+   */
+  SLUICE_STARTUP_TIMEOUT_MS: int(1000, 3_600_000, 60_000),
 });
 export type RuntimeConfig = z.output<typeof runtimeSchema>;

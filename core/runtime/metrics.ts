@@ -1,10 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The Prometheus metrics of one topology process. */
+/**
+ * The Prometheus metrics of one topology process. prom-client's default metrics are already named
+ * `process_*` and `nodejs_*`: with the prefix `sluice_` they are `sluice_process_cpu_seconds_total`,
+ * `sluice_nodejs_heap_size_total_bytes`, …
+ */
 export function createMetrics(topology: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ topology });
-  collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
   const registers = [registry];
   return {
     registry,

@@ -7,10 +7,11 @@ import { RegistryClient } from '../serde/registry.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { SerdeError } from '../serde/errors.ts';
 import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../naming.ts';
-import { SluiceError } from '../errors.ts';
+import { ConfigError, SluiceError } from '../errors.ts';
+import { NotReadyError, untilReady } from '../retry.ts';
 import { faultPoint } from '../fault.ts';
 import { durableCommitter } from './commits.ts';
-import { PartitionTasks } from './tasks.ts';
+import { PartitionTasks, type StoredOffsets } from './tasks.ts';
 import { EndOffsets } from './bounds.ts';
 import { deadLetter } from './dlq.ts';
 import { createMetrics } from './metrics.ts';
@@ -59,8 +60,10 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   const namespace = opts.stateNamespace ?? topology.name;
   const bounds = opts.endOffsets && new EndOffsets(opts.endOffsets, opts.startOffsets);
   const metrics = createMetrics(topology.name);
-  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL);
-  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${topology.name}`, log);
+  // Every step of start-up waits out what is normal while services come up (core/retry.ts).
+  const startup = { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log };
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL, startup);
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${topology.name}`, log, startup);
   let server: Server | undefined;
   let consumer: ConsumerHandle | undefined;
   let tasks: PartitionTasks<V> | undefined;
@@ -95,27 +98,31 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: () => void commitAllDurable() };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
+    // Name in /ready, what start-up waits for, the check.
+    const dependencies: [string, string, () => Promise<unknown>][] = [
+      ['kafka', `Kafka at ${cfg.KAFKA_BROKERS.join(',')}`, () => kafka.ping()],
+      ['schema-registry', `the schema registry at ${registry.url}`, () => registry.versions(serde.subject)],
+      ...[...sinks].map(([name, s]): [string, string, () => Promise<unknown>] => [`sink:${name}`, `sink ${name}`, () => s.check()]),
+    ];
     const checks = async (): Promise<Record<string, boolean | string>> => {
       const result: Record<string, boolean | string> = {};
-      const probe = async (name: string, p: () => Promise<unknown>) => {
+      await Promise.all(dependencies.map(async ([name, , check]) => {
         try {
-          await withTimeout(p(), 5000, name);
+          await withTimeout(check(), 5000, name);
           result[name] = true;
         } catch (err) {
           result[name] = (err as Error).message;
         }
-      };
-      await Promise.all([
-        probe('kafka', () => kafka.ping()),
-        probe('schema-registry', () => registry.versions(serde.subject)),
-        ...[...sinks].map(([name, s]) => probe(`sink:${name}`, () => s.check())),
-      ]);
+      }));
       return result;
     };
-    const initial = await checks();
-    const broken = Object.entries(initial).filter(([, v]) => v !== true);
-    if (broken.length > 0) {
-      throw new SluiceError(`cannot start ${topology.name}: ${broken.map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+    for (const [name, what, check] of dependencies) {
+      // The registry client waits for its first answer itself (a wait around it would cut that short).
+      await (name === 'schema-registry' ? check() : untilReady(what, check, startup)).catch((err: unknown) => {
+        if (err instanceof ConfigError) throw err;
+        const why = err instanceof NotReadyError ? err.message : `${name}: ${(err as Error).message}`;
+        throw new SluiceError(`cannot start ${topology.name}: ${why}`, { cause: err });
+      });
     }
 
     const partitions = cfg.SLUICE_PARTITIONS;
@@ -144,20 +151,25 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     const address = server.address();
     const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
 
-    // Where each partition resumes when sinks keep their own offsets (the smallest they stored). Set
-    // synchronously on assignment and awaited by every batch: kafkajs fetches from the committed offset
-    // before the seek lands, and records below the stored offset must not be written twice.
-    const resumeAt = new Map<number, Promise<bigint | undefined>>();
-    const storedOffset = async (partition: number) => {
-      let min: bigint | undefined;
-      for (const sink of sinks.values()) {
-        const o = await sink.resumeOffset?.({ topic: topology.source.topic, partition });
-        if (o !== undefined && (min === undefined || BigInt(o) < min)) min = BigInt(o);
-      }
-      return min;
-    };
+    // What the sinks that keep their own offsets stored, per partition and sink. Set synchronously on
+    // assignment and awaited by every batch: kafkajs fetches from the committed offset before a seek
+    // lands, and what came from records below a sink's offset must not be written to it twice.
     const running = tasks;
-    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics, resumeAt });
+    const resumeAt = new Map<number, Promise<StoredOffsets>>();
+    const storedOffsets = async (partition: number) => {
+      const stored = new Map<string, bigint>();
+      for (const [name, sink] of sinks) {
+        const o = await sink.resumeOffset?.({ topic: topology.source.topic, partition });
+        if (o !== undefined) stored.set(name, BigInt(o));
+      }
+      return stored;
+    };
+    // Only when every sink keeps its offsets and no state store depends on the records is the partition
+    // itself moved to the smallest of them; else it resumes from the Kafka commit, and each sink is
+    // spared only what it already holds (the other sinks and the stores still need those records).
+    const skipAll = (stored: StoredOffsets): bigint | undefined =>
+      stored.size === sinks.size && running.stores.length === 0 ? [...stored.values()].reduce((a, b) => (a < b ? a : b)) : undefined;
+    const processBatch = makeBatchProcessor({ topology, serde, tasks: running, sinks, metrics, resumeAt, skipAll });
     let ticking = false;
     if (opts.wallClock !== false) ticker = setInterval(() => {
       if (ticking) return;
@@ -168,7 +180,10 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
       }).then(commitAllDurable).finally(() => (ticking = false));
     }, cfg.SLUICE_TICK_MS);
 
-    if (opts.startOffsets) await kafka.setGroupOffsets(groupId, topology.source.topic, opts.startOffsets);
+    if (opts.startOffsets) {
+      const start = opts.startOffsets;
+      await untilReady(`the coordinator of consumer group ${groupId}`, () => kafka.setGroupOffsets(groupId, topology.source.topic, start), startup);
+    }
     consumer = await kafka.consume({
       groupId,
       topic: topology.source.topic,
@@ -192,11 +207,11 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         for (const p of running.assign(assigned)) {
           for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
         }
-        for (const p of assigned) resumeAt.set(p, storedOffset(p));
+        for (const p of assigned) resumeAt.set(p, storedOffsets(p));
         log.info({ partitions: assigned }, 'partitions assigned');
         try {
           for (const p of assigned) {
-            const offset = await resumeAt.get(p);
+            const offset = skipAll(await resumeAt.get(p)!);
             if (offset !== undefined) await (await started).seek(p, offset.toString());
           }
         } catch (err) {
@@ -236,17 +251,19 @@ interface BatchDeps<V> {
   tasks: PartitionTasks<V>;
   sinks: Map<string, Sink>;
   metrics: ReturnType<typeof createMetrics>;
-  resumeAt: Map<number, Promise<bigint | undefined>>;
+  resumeAt: Map<number, Promise<StoredOffsets>>;
+  skipAll: (stored: StoredOffsets) => bigint | undefined;
 }
 
 /**
  * decode → pipeline → every sink durable, dead letters and changelogs written → commit. A failure
  * of a dependency throws before the commit, so the client fetches the batch again.
  */
-function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeAt }: BatchDeps<V>) {
+function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeAt, skipAll }: BatchDeps<V>) {
   return async (batch: RawBatch, commit: (offset?: string) => Promise<void>) => {
     const { topic, partition } = batch;
-    const from = await resumeAt.get(partition);
+    const stored = (await resumeAt.get(partition)) ?? new Map<string, bigint>();
+    const from = skipAll(stored);
     const records = from === undefined ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
     if (records.length === 0) return commit(); // durable already, in the sinks that keep offsets
     const dead: OutgoingRecord[] = [];
@@ -264,7 +281,7 @@ function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeA
       }
     }
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
-    const committable = await tasks.process(partition, inputs, records, dead, records[0]!.offset, nextOffset);
+    const committable = await tasks.process(partition, inputs, records, dead, records[0]!.offset, nextOffset, stored);
 
     faultPoint('runtime.before-commit');
     if (committable !== undefined) {

@@ -121,6 +121,8 @@ test('poison records go to the dead-letter topic with their origin and reason, a
   expect(value('sluice_records_in_total', 'partition="0"')).toBe('105');
   expect(value('sluice_records_out_total', 'sink="out"')).toBe('100');
   expect(value('sluice_consumer_lag', 'partition="0"')).toBe('0');
+  expect(metrics.some((l) => l.startsWith('sluice_process_cpu_seconds_total{'))).toBe(true);
+  expect(metrics.filter((l) => l.includes('process_process'))).toEqual([]);
 
   expect(await stopGracefully(inst)).toBe(0);
   const out = await readAll(output, 100);
@@ -143,7 +145,26 @@ test('poison records go to the dead-letter topic with their origin and reason, a
   }
 });
 
-test('a pipeline that throws stops the process with exit 1, naming the record, and commits nothing past it', async () => {
+test('by default a record the pipeline throws on goes to sluice.dlq with reason pipeline, and the rest goes on', async () => {
+  const id = newTest();
+  const [input, output] = [`${id}.in`, `${id}.out`];
+  await createTopics([input, output], 1);
+  const serde = await registerReadings(input, output);
+  await produce(input, [0, 1, 2, 3].map((i) => ({ key: `k-${i}`, value: serde.encode({ ...reading(i), value: i === 1 ? -5 : 20 + i }) })));
+
+  const inst = startInstance(`${id}-forgiving`, id, 'forgiving');
+  running.push(inst);
+  await untilCaughtUp(`${id}-forgiving`, input, 120_000, inst);
+  const out = await readAll(output, 3);
+  expect(out.map((r) => serde.decode(r.value).value)).toEqual([20, 22, 23]);
+  const [dead] = await readAll(DLQ_TOPIC, 1, 60_000, { keep: (r) => r.headers[DLQ_HEADERS.topic] === input });
+  expect(dead!.headers[DLQ_HEADERS.reason]).toBe('pipeline');
+  expect(dead!.headers[DLQ_HEADERS.offset]).toBe('1');
+  expect(dead!.headers[DLQ_HEADERS.error]).toContain('negative reading from dev-1');
+  expect(await stopGracefully(inst)).toBe(0);
+});
+
+test('with onPipelineError fail, a pipeline that throws stops the process with exit 1, naming the record, and commits nothing past it', async () => {
   const id = newTest();
   const [input, output] = [`${id}.in`, `${id}.out`];
   await createTopics([input, output], 1);

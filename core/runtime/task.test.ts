@@ -26,11 +26,22 @@ test('records get their event time from the value, and bad times are dead-letter
   expect(t.context.streamTime()).toBe(t0 + 3);
 });
 
-test('a pipeline error names the record that caused it', () => {
-  const t = task((src) => src.pipe(map((r) => {
-    if (r.value.v < 0) throw new Error('negative reading');
-    return out(r);
-  })));
+// Each record is emitted twice; the second copy of a negative one throws, after the first went out.
+const throwsOnNegative = (src: Parameters<Parameters<typeof task>[0]>[0]) => src.pipe(mergeMap((r) => [r, r]), map((r, i) => {
+  if (r.value.v < 0 && i % 2 === 1) throw new Error('negative reading');
+  return out(r);
+}));
+
+test('by default a record the pipeline throws on is dead-lettered with reason pipeline, without its outputs, and the pipeline goes on', () => {
+  const t = task(throwsOnNegative);
+  const result = t.process([rec(5, 1), rec(6, -1), rec(7, 3)]);
+  expect(result.outputs.map((o) => o.value)).toEqual([2, 2, 6, 6]);
+  expect(result.deadLetters.map((d) => [d.record.offset, d.reason, d.error.message])).toEqual([['6', 'pipeline', 'negative reading']]);
+  expect(t.process([rec(8, -2), rec(9, 4)]).outputs.map((o) => o.value)).toEqual([8, 8]);
+});
+
+test('with onPipelineError fail, a pipeline error names the record that caused it', () => {
+  const t = new Task(throwsOnNegative, { topology: 't', partition: 0, now: () => t0 + 60_000, onPipelineError: 'fail' });
   expect(() => t.process([rec(5, 1), rec(6, -1)])).toThrow('pipeline failed at t/0@6: negative reading');
 });
 

@@ -14,10 +14,19 @@ export interface TaskOptions<V> {
   now?: () => number;
   /** A replay's event-time range (see TaskContext.replayed). */
   replayed?: { from: number; to: number };
+  /** See TopologyDefinition.onPipelineError; default dead-letter. */
+  onPipelineError?: 'dead-letter' | 'fail';
+}
+
+/** A pipeline built wrongly (asynchronous operators): never a record's fault, so never dead-lettered. */
+class EmittedOutsideBatch extends SluiceError {
+  override readonly name = 'EmittedOutsideBatch';
 }
 
 export interface TaskOutput {
   outputs: OutRecord[];
+  /** For each output, the offset of the source record it came from (undefined: a wall-clock tick). */
+  origins: (string | undefined)[];
   deadLetters: DeadLetter[];
 }
 
@@ -28,19 +37,30 @@ export interface TaskOutput {
  */
 export class Task<V> {
   readonly context: TaskContext;
-  private readonly input = new Subject<InRecord<V>>();
+  private input = new Subject<InRecord<V>>();
   private collected: OutRecord[] | undefined;
   private failure: unknown;
   /** Records before this offset are already reflected in the restored stores. */
   private skipBefore = -1n;
 
+  private readonly pipeline: OperatorFunction<InRecord<V>, OutRecord>;
+  private readonly opts: TaskOptions<V>;
+
   constructor(pipeline: OperatorFunction<InRecord<V>, OutRecord>, opts: TaskOptions<V>) {
+    this.pipeline = pipeline;
+    this.opts = opts;
     this.context = new TaskContext(opts.topology, opts.partition, opts.now);
     if (opts.replayed) this.context.replayed = opts.replayed;
-    withTaskContext(this.context, () => this.input.pipe(eventTime(opts.time), pipeline)).subscribe({
+    this.subscribe();
+  }
+
+  /** Builds the pipeline on a fresh input: an RxJS pipeline that threw is finished for good. */
+  private subscribe(): void {
+    this.input = new Subject<InRecord<V>>();
+    withTaskContext(this.context, () => this.input.pipe(eventTime(this.opts.time), this.pipeline)).subscribe({
       next: (out) => {
         if (this.collected) this.collected.push(out);
-        else this.failure ??= new SluiceError('the pipeline emitted outside a batch: use operators that emit synchronously');
+        else this.failure ??= new EmittedOutsideBatch('the pipeline emitted outside a batch: use operators that emit synchronously');
       },
       error: (err: unknown) => {
         this.failure ??= err;
@@ -106,19 +126,32 @@ export class Task<V> {
 
   private run(body: (push: (step: () => void, record?: InRecord<V>) => void) => void): TaskOutput {
     const outputs: OutRecord[] = [];
+    const origins: (string | undefined)[] = [];
     this.collected = outputs;
     this.context.deadLetters = [];
     try {
       body((step, r) => {
+        const emitted = outputs.length;
         step();
-        if (this.failure === undefined) return;
+        if (this.failure === undefined) {
+          for (let i = emitted; i < outputs.length; i++) origins.push(r?.offset);
+          return;
+        }
         const cause = this.failure;
+        if (r && this.opts.onPipelineError !== 'fail' && !(cause instanceof EmittedOutsideBatch)) {
+          // The record goes to the DLQ instead of what it made the pipeline emit; the next one gets a new pipeline.
+          outputs.length = emitted;
+          this.failure = undefined;
+          this.context.deadLetter(r, 'pipeline', cause instanceof Error ? cause : new Error(String(cause)));
+          this.subscribe();
+          return;
+        }
         const where = r ? ` at ${r.topic}/${r.partition}@${r.offset}` : ' on a wall-clock tick';
         throw new SluiceError(`pipeline failed${where}: ${cause instanceof Error ? cause.message : String(cause)}`, {
           cause, context: r ? { topic: r.topic, partition: r.partition, offset: r.offset } : { partition: this.context.partition },
         });
       });
-      return { outputs, deadLetters: this.context.deadLetters };
+      return { outputs, origins, deadLetters: this.context.deadLetters };
     } finally {
       this.collected = undefined;
     }

@@ -45,6 +45,9 @@ export function storesOf<V>(topology: Topology<V>): string[] {
  * letters after each batch; changelog records (whose position says which offsets they include) at
  * most every commit interval, and offsets are committed only up to that position.
  */
+/** Per sink that keeps its own offsets: the next offset it stored for the partition. */
+export type StoredOffsets = ReadonlyMap<string, bigint>;
+
 export class PartitionTasks<V> {
   private readonly tasks = new Map<number, Promise<Task<V>>>();
   /** Where each partition resumes: the next offset after what its task has processed. */
@@ -75,12 +78,12 @@ export class PartitionTasks<V> {
    * Runs a batch of decoded records (`raw`: the batch as fetched, for dead letters; `first`: its
    * first offset). Returns the offset the partition may commit, if any.
    */
-  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], first: string, nextOffset: string): Promise<string | undefined> {
+  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], first: string, nextOffset: string, stored?: StoredOffsets): Promise<string | undefined> {
     return this.exclusive(partition, async () => {
       const task = await (this.tasks.get(partition) ?? this.start([partition]).get(partition)!);
       if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: first, at: this.now() });
       try {
-        await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw);
+        await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw, stored);
       } catch (err) {
         // The task's state holds what its changelog does not: a task restored from the changelog
         // takes over, and the partition is fetched again from the changelog's position.
@@ -150,7 +153,7 @@ export class PartitionTasks<V> {
 
   private start(partitions: number[]): Map<number, Promise<Task<V>>> {
     const { topology, kafka, metrics, log } = this.deps;
-    const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now, replayed: this.deps.replayed })]));
+    const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now, replayed: this.deps.replayed, onPipelineError: topology.onPipelineError })]));
     const restoring = (async () => {
       const restores = new Map([...created.keys()].map((p) => [p, [] as ChangelogRestore[]]));
       for (const store of this.stores) {
@@ -190,7 +193,7 @@ export class PartitionTasks<V> {
     return run;
   }
 
-  private async deliver(task: Task<V>, partition: number, result: TaskOutput, dead: OutgoingRecord[], nextOffset: string, raw: readonly RawRecord[] | undefined): Promise<void> {
+  private async deliver(task: Task<V>, partition: number, result: TaskOutput, dead: OutgoingRecord[], nextOffset: string, raw: readonly RawRecord[] | undefined, stored?: StoredOffsets): Promise<void> {
     const fromBatch = raw !== undefined;
     const { topology, kafka, sinks, metrics } = this.deps;
     const origin = { topology: topology.name, topic: topology.source.topic, partition };
@@ -205,7 +208,11 @@ export class PartitionTasks<V> {
 
     // Buffering sinks hear of every batch, so that they know how far the partition was read.
     const bySink = new Map<string, OutRecord[]>(fromBatch ? [...sinks].filter(([, s]) => s.durable).map(([name]) => [name, []]) : []);
-    for (const out of result.outputs) {
+    for (const [i, out] of result.outputs.entries()) {
+      // A sink that keeps its own offsets already holds what came from records below its offset.
+      const below = stored?.get(out.to);
+      const source = result.origins[i];
+      if (below !== undefined && source !== undefined && BigInt(source) < below) continue;
       if (!sinks.has(out.to)) throw new SluiceError(`pipeline of ${topology.name} emitted to "${out.to}", which is not one of its sinks: ${[...sinks.keys()].join(', ')}`);
       const list = bySink.get(out.to);
       if (list) list.push(out);

@@ -24,7 +24,13 @@ export interface SchemaOutcome {
 /** `schemas/compatibility.json`: the level each subject is checked at (default BACKWARD_TRANSITIVE). */
 export function readLevels(dir: string): z.infer<typeof levelsFile> {
   const file = join(dir, 'compatibility.json');
-  const parsed = levelsFile.safeParse(existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {});
+  let json: unknown = {};
+  try {
+    if (existsSync(file)) json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`);
+  }
+  const parsed = levelsFile.safeParse(json);
   if (!parsed.success) throw new ConfigError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

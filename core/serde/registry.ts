@@ -1,12 +1,16 @@
+import { describe } from '../cli.ts';
 import { SluiceError } from '../errors.ts';
+import { STARTUP_TIMEOUT_MS, untilReady, type Startup } from '../retry.ts';
 
 const contentType = 'application/vnd.schemaregistry.v1+json';
 
+/** Retriable when the registry did not answer, or answered 5xx, 408 or 429. */
 export class RegistryError extends SluiceError {
   override readonly name = 'RegistryError';
   readonly status: number | undefined;
-  constructor(message: string, status?: number) {
-    super(message, { retriable: status === undefined || status >= 500, context: { component: 'schema-registry' } });
+  constructor(message: string, status?: number, cause?: unknown) {
+    const retriable = status === undefined || status >= 500 || status === 408 || status === 429;
+    super(message, { retriable, cause, context: { component: 'schema-registry' } });
     this.status = status;
   }
 }
@@ -22,12 +26,32 @@ export interface CompatibilityResult {
  */
 export class RegistryClient {
   readonly url: string;
-  constructor(url: string) {
+  private readonly startup: Startup;
+  private answered = false;
+
+  /**
+   * Until the registry has answered once, a call waits for it (up to `startup.timeoutMs`, default
+   * 60 s): at start-up it may come up a moment after the process. After that, calls fail at once.
+   */
+  constructor(url: string, startup: Startup = { timeoutMs: STARTUP_TIMEOUT_MS }) {
     this.url = url.replace(/\/+$/, '');
+    this.startup = startup;
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    if (this.answered) return this.request(method, path, body);
+    const first = await untilReady(`the schema registry at ${this.url}`, async () => {
+      const r = await this.request(method, path, body);
+      if (r.status >= 500) throw new RegistryError(`${method} ${path} answered ${r.status}: ${messageOf(r.json)}`, r.status);
+      return r;
+    }, this.startup);
+    this.answered = true;
+    return first;
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
@@ -35,10 +59,10 @@ export class RegistryClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
+      text = await res.text();
     } catch (err) {
-      throw new RegistryError(`schema registry at ${this.url} did not answer ${method} ${path}: ${(err as Error).message}`);
+      throw new RegistryError(`schema registry at ${this.url} did not answer ${method} ${path}: ${describe(err)}`, undefined, err);
     }
-    const text = await res.text();
     let json: unknown = text;
     try {
       json = JSON.parse(text);
@@ -52,8 +76,7 @@ export class RegistryClient {
     const { status, json } = await this.call(method, path, body);
     if (status === 404 && missingOk) return undefined;
     if (status >= 200 && status < 300) return json as T;
-    const message = typeof json === 'object' && json !== null && 'message' in json ? String(json.message) : String(json);
-    throw new RegistryError(`${method} ${path} answered ${status}: ${message}`, status);
+    throw new RegistryError(`${method} ${path} answered ${status}: ${messageOf(json)}`, status);
   }
 
   /** The schema text of a registered id, or undefined when the registry does not know the id. */
@@ -92,3 +115,5 @@ export class RegistryClient {
     return { compatible: r!.is_compatible, messages: r!.messages ?? [] };
   }
 }
+
+const messageOf = (json: unknown) => (typeof json === 'object' && json !== null && 'message' in json ? String(json.message) : String(json));

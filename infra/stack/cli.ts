@@ -1,3 +1,5 @@
+import { runCommand } from '../../core/cli.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { Service } from './service.ts';
 import { ensureDirs, home } from './paths.ts';
 import { stackEnv } from './settings.ts';
@@ -58,21 +60,17 @@ const usage = `usage: bin/stack up | down | status | env
   status  print each service as up or down; exit 1 if any is down
   env     print 'export NAME=value' lines with the connection settings`;
 
-async function main(cmd: string | undefined): Promise<number> {
+await runCommand('bin/stack', { options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true }, async ({ values, positionals: [cmd, ...extra] }) => {
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (extra.length > 0) throw new ConfigError(`unexpected argument "${extra[0]}"`);
   switch (cmd) {
     case 'up': await up(); return 0;
     case 'down': await down(); return 0;
     case 'status': return status();
     case 'env': env(); return 0;
-    case '-h': case '--help': console.log(usage); return 0;
-    default: console.error(usage); return 2;
+    default: throw new ConfigError(cmd === undefined ? 'name a command: up, down, status or env' : `unknown command "${cmd}"`);
   }
-}
-
-main(process.argv[2]).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bin/stack ${process.argv[2]}: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+});

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { explain } from '../../core/cli.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { loadConfig } from '../../core/config.ts';
 import { archiveSchema, destinationOf } from './config.ts';
 import { countArchive, countTable } from './verify.ts';
@@ -18,32 +20,23 @@ const withZone = /(Z|[+-]\d\d:?\d\d)$/i;
 function parseTime(name: string, value: string | undefined, def: Date): Date {
   if (value === undefined) return def;
   const t = new Date(value);
-  if (!withZone.test(value) || Number.isNaN(t.getTime())) throw new Error(`--${name} must be an ISO 8601 time with a timezone (e.g. 2026-11-27T10:00:00Z), got "${value}"`);
+  if (!withZone.test(value) || Number.isNaN(t.getTime())) throw new ConfigError(`--${name} must be an ISO 8601 time with a timezone (e.g. 2026-11-27T10:00:00Z), got "${value}"`);
   return t;
 }
 
-/** `bin/archive-verify`: returns the exit code. */
+/** `bin/archive-verify`: returns the exit code (1: a difference); throws ConfigError on bad arguments or settings, and on failures. */
 export async function archiveVerifyCommand(args: { from?: string; to?: string; help?: boolean }, env = process.env): Promise<number> {
   if (args.help) {
     console.log(usage);
     return 0;
   }
-  let from: Date, to: Date, cfg;
-  try {
-    from = parseTime('from', args.from, new Date(0));
-    to = parseTime('to', args.to, new Date());
-    cfg = loadConfig(archiveSchema.and(z.object({ TIMESCALE_URL: z.url() })), env);
-  } catch (err) {
-    console.error(`bin/archive-verify: ${(err as Error).message}`);
-    return 2;
-  }
-  let archive, table;
-  try {
-    [archive, table] = await Promise.all([countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to), countTable(cfg.TIMESCALE_URL, from, to)]);
-  } catch (err) {
-    console.error(`bin/archive-verify: cannot read the archive or sensor_data: ${(err as Error).message}`);
-    return 1;
-  }
+  const from = parseTime('from', args.from, new Date(0));
+  const to = parseTime('to', args.to, new Date());
+  const cfg = loadConfig(archiveSchema.and(z.object({ TIMESCALE_URL: z.url() })), env);
+  const [archive, table] = await Promise.all([
+    explain('cannot read the archive', countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to)),
+    explain('cannot read sensor_data', countTable(cfg.TIMESCALE_URL, from, to)),
+  ]);
   const rows = compare(archive.byHour, table);
   console.log(formatTable(rows));
   const differing = rows.filter((r) => r.archive !== r.table).length;

@@ -14,14 +14,23 @@ test('COPY binary starts with the signature, zero flags and no header extension'
   expect(COPY_HEADER).toEqual(Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), int32(0), int32(0)]));
 });
 
-test('a reading becomes one tuple: 5 fields, time in µs since 2000-01-01 UTC, double as IEEE 754, text as UTF-8, null unit as length -1', () => {
+test('a reading becomes one tuple: 6 fields, time in µs since 2000-01-01 UTC, double as IEEE 754, text as UTF-8, null unit and time source as length -1', () => {
   const us = Buffer.alloc(8);
   us.writeBigInt64BE(BigInt(reading.time - Date.UTC(2000, 0, 1)) * 1000n);
   const value = Buffer.alloc(8);
   value.writeDoubleBE(21.5);
   const fields = [field(us), field(Buffer.from('dev-1')), field(Buffer.from('temperature')), field(value)];
-  expect(encode(sensorData, reading)).toEqual(Buffer.concat([Buffer.from([0, 5]), ...fields, field(Buffer.from('°C', 'utf8'))]));
-  expect(encode(sensorData, { ...reading, unit: null, time: '2026-11-27T11:00:00.123+01:00' })).toEqual(Buffer.concat([Buffer.from([0, 5]), ...fields, int32(-1)]));
+  expect(encode(sensorData, reading)).toEqual(Buffer.concat([Buffer.from([0, 6]), ...fields, field(Buffer.from('°C', 'utf8')), int32(-1)]));
+  expect(encode(sensorData, { ...reading, unit: null, time: '2026-11-27T11:00:00.123+01:00' })).toEqual(Buffer.concat([Buffer.from([0, 6]), ...fields, int32(-1), int32(-1)]));
+});
+
+test('the microseconds within the millisecond (time_us) are added to the time; the time source is text', () => {
+  const us = Buffer.alloc(8);
+  us.writeBigInt64BE(BigInt(reading.time - Date.UTC(2000, 0, 1)) * 1000n + 457n);
+  const row = encode(sensorData, { ...reading, time_us: 457, time_source: 'connector' });
+  expect(row.subarray(2, 14)).toEqual(field(us));
+  expect(row.subarray(-13)).toEqual(field(Buffer.from('connector')));
+  expect(() => encode(sensorData, { ...reading, time_us: 1000 })).toThrow('column time: time_us must be an integer from 0 to 999 (microseconds), got 1000');
 });
 
 test('values that cannot fit their column are refused with the column named', () => {

@@ -25,6 +25,13 @@ function timeMs(c: Column, v: unknown): number {
   return Math.trunc(ms);
 }
 
+/** The microseconds within the millisecond that a `micros` field adds to its time: absent is 0. */
+function micros(c: Column, v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 999) throw new RowError(`column ${c.name}: ${c.micros} must be an integer from 0 to 999 (microseconds), got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function int64(c: Column, v: unknown): bigint | number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
@@ -53,7 +60,7 @@ export class CopyRows {
       this.room(2);
       this.buf.writeInt16BE(table.columns.length, this.pos);
       this.pos += 2;
-      for (const c of table.columns) this.field(c, v[c.name]);
+      for (const c of table.columns) this.field(c, v[c.name], c.micros === undefined ? 0 : micros(c, v[c.micros]));
     } catch (err) {
       this.pos = start;
       throw err;
@@ -70,7 +77,7 @@ export class CopyRows {
     return this.buf.subarray(from === 0 ? 0 : this.ends[from - 1], to === 0 ? 0 : this.ends[to - 1]);
   }
 
-  private field(c: Column, v: unknown): void {
+  private field(c: Column, v: unknown, us: number): void {
     if (v === null || v === undefined) {
       if (!c.nullable) throw new RowError(`column ${c.name} must not be null`);
       this.room(4);
@@ -80,8 +87,8 @@ export class CopyRows {
     switch (c.type) {
       case 'timestamptz': {
         const sincePgEpoch = timeMs(c, v) - PG_EPOCH_MS;
-        const us = sincePgEpoch * 1000;
-        return this.int8(Number.isSafeInteger(us) ? us : BigInt(sincePgEpoch) * 1000n);
+        const total = sincePgEpoch * 1000 + us;
+        return this.int8(Number.isSafeInteger(total) ? total : BigInt(sincePgEpoch) * 1000n + BigInt(us));
       }
       case 'double precision':
         if (typeof v !== 'number') throw new RowError(`column ${c.name} must be a number, got ${typeof v}`);

@@ -27,6 +27,8 @@ export interface LateReading {
   value: number;
   unit: string | null;
   time: number;
+  time_us?: number;
+  time_source?: string;
 }
 
 const upsertRows = `INSERT INTO sensor_stats_hourly (bucket, device_id, sensor_type, avg_value, min_value, max_value, count, sum)
@@ -34,7 +36,8 @@ SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[], $5
 ON CONFLICT (bucket, device_id, sensor_type) DO UPDATE SET avg_value = EXCLUDED.avg_value, min_value = EXCLUDED.min_value,
   max_value = EXCLUDED.max_value, count = EXCLUDED.count, sum = EXCLUDED.sum`;
 
-const insertReading = `INSERT INTO sensor_data (time, device_id, sensor_type, value, unit) VALUES ($1, $2, $3, $4, $5)
+const insertReading = `INSERT INTO sensor_data (time, device_id, sensor_type, value, unit, time_source)
+VALUES ($1::timestamptz + $6::int * interval '1 microsecond', $2, $3, $4, $5, $7)
 ON CONFLICT (device_id, sensor_type, time) DO NOTHING`;
 
 const recompute = `INSERT INTO sensor_stats_hourly (bucket, device_id, sensor_type, avg_value, min_value, max_value, count, sum)
@@ -43,10 +46,17 @@ FROM sensor_data WHERE device_id = $1 AND sensor_type = $2 AND time >= $3 AND ti
 GROUP BY device_id, sensor_type
 ON CONFLICT (bucket, device_id, sensor_type) DO UPDATE SET avg_value = EXCLUDED.avg_value, min_value = EXCLUDED.min_value,
   max_value = EXCLUDED.max_value, count = EXCLUDED.count, sum = EXCLUDED.sum`;
+const recomputeIfFuller = `${recompute}
+WHERE EXCLUDED.count >= sensor_stats_hourly.count`;
 
-/** Recomputes one (device, sensor, UTC hour) row of sensor_stats_hourly from sensor_data. */
-export async function recomputeHour(c: pg.ClientBase, deviceId: string, sensorType: string, hour: number): Promise<void> {
-  await c.query(recompute, [deviceId, sensorType, new Date(hour), new Date(hour + HOUR)]);
+/**
+ * Recomputes one (device, sensor, UTC hour) row of sensor_stats_hourly from sensor_data. With
+ * `onlyIfFuller` (a late repair) not when sensor_data holds fewer readings of that hour than the row
+ * already counts (timescale-sink has not loaded the hour yet, or retention deleted it): a partial
+ * hour never replaces a fuller one. A replay, which loads sensor_data first, recomputes regardless.
+ */
+export async function recomputeHour(c: pg.ClientBase, deviceId: string, sensorType: string, hour: number, onlyIfFuller = false): Promise<void> {
+  await c.query(onlyIfFuller ? recomputeIfFuller : recompute, [deviceId, sensorType, new Date(hour), new Date(hour + HOUR)]);
 }
 
 /**
@@ -82,9 +92,9 @@ export function hourlyStatsSink(env: Record<string, string | undefined> = proces
             const col = <K extends keyof HourlyRow>(k: K) => rows.map((r) => r[k]);
             await c.query(upsertRows, [col('bucket').map((t) => new Date(t)), col('device_id'), col('sensor_type'), col('avg_value'), col('min_value'), col('max_value'), col('count'), col('sum')]);
           }
-          for (const r of late) await c.query(insertReading, [new Date(r.time), r.device_id, r.sensor_type, r.value, r.unit]);
+          for (const r of late) await c.query(insertReading, [new Date(r.time), r.device_id, r.sensor_type, r.value, r.unit, r.time_us ?? 0, r.time_source ?? null]);
           const hours = new Map(late.map((r) => [`${r.device_id}\u0000${r.sensor_type}\u0000${r.time - (r.time % HOUR)}`, r]));
-          for (const r of hours.values()) await recomputeHour(c, r.device_id, r.sensor_type, r.time - (r.time % HOUR));
+          for (const r of hours.values()) await recomputeHour(c, r.device_id, r.sensor_type, r.time - (r.time % HOUR), true);
           await c.query('COMMIT');
         } catch (err) {
           await c.query('ROLLBACK').catch(() => undefined);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../s3/client.ts';
+import { createTopics, kafka } from '../../core/runtime/testdata/harness.ts';
 import { retentionCommand } from './retentionCommand.ts';
 import { createTestDb, withClient, type TestDb } from './testdata/db.ts';
 
@@ -8,6 +9,8 @@ const s3 = createS3Client({ ...process.env, S3_REGION: process.env.S3_REGION ?? 
 const bucket = process.env.S3_BUCKET ?? 'sluice';
 const prefix = `test-retention-${randomBytes(4).toString('hex')}/sensor_readings`;
 const written: string[] = [];
+// The archived topic: 110, 90 and 5 records in partitions 0, 1 and 2 (more than the manifests below cover, but in 2).
+const topic = `${prefix.split('/')[0]}.readings`;
 let db: TestDb;
 
 async function putManifest(partition: number, start: number, end: number, minTime: string, maxTime: string, hours: string[]) {
@@ -19,7 +22,7 @@ async function putManifest(partition: number, start: number, end: number, minTim
 
 async function run(args: { execute?: boolean; force?: boolean }, archivePrefix = prefix) {
   const lines: string[] = [];
-  const code = await retentionCommand({ execute: false, force: false, ...args }, { ...process.env, TIMESCALE_URL: db.url, ARCHIVE_PREFIX: archivePrefix, ARCHIVE_DAYS: '30' }, (l) => lines.push(l));
+  const code = await retentionCommand({ execute: false, force: false, ...args }, { ...process.env, TIMESCALE_URL: db.url, ARCHIVE_PREFIX: archivePrefix, ARCHIVE_DAYS: '30', ARCHIVE_TOPIC: topic }, (l) => lines.push(l));
   return { code, out: lines.join('\n') };
 }
 /** Rows left per old hour, as 'HH:count'. */
@@ -29,6 +32,11 @@ const remaining = () => withClient(db.url, async (c) =>
 
 beforeAll(async () => {
   db = await createTestDb();
+  await createTopics([topic], 3);
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: [[0, 110], [1, 90], [2, 5]].flatMap(([partition, n]) => Array.from({ length: n! }, () => ({ partition, value: 'x' }))) });
+  await producer.disconnect();
   // 2026-01-01 10:00–13:59 UTC, 6 rows per hour (old), and 3 rows from now (recent, always kept).
   await withClient(db.url, (c) => c.query(
     `INSERT INTO sensor_data (time, device_id, sensor_type, value)
@@ -47,10 +55,16 @@ test('without any manifest it refuses, deletes nothing, and says why', async () 
   expect(await remaining()).toEqual(['10:6', '11:6', '12:6', '13:6']);
 });
 
-test('dry run lists each old hour; --execute deletes only the hours every partition archived past', async () => {
+test('dry run lists each old hour; --execute deletes only the hours every partition of the topic archived past (or to its end)', async () => {
   await putManifest(0, 0, 99, '2026-01-01T10:00:00Z', '2026-01-01T12:20:00Z', ['2026-01-01T10', '2026-01-01T11', '2026-01-01T12']);
   await putManifest(1, 0, 49, '2026-01-01T10:05:00Z', '2026-01-01T11:40:00Z', ['2026-01-01T10', '2026-01-01T11']);
   await putManifest(1, 50, 80, '2026-01-01T11:40:00Z', '2026-01-01T12:05:00Z', ['2026-01-01T11', '2026-01-01T12']);
+  // Partition 2 has records and no manifest yet: its rows may be in any hour, so none is confirmed.
+  const blocked = await run({ execute: true });
+  expect(blocked.out).toContain('deleted 0 rows in 0 hours');
+  expect(await remaining()).toEqual(['10:6', '11:6', '12:6', '13:6']);
+  // Archived to its end in Kafka (offsets 0-4), partition 2 no longer holds any hour back.
+  await putManifest(2, 0, 4, '2026-01-01T10:00:00Z', '2026-01-01T10:30:00Z', ['2026-01-01T10']);
 
   const dry = await run({});
   expect(dry.code).toBe(0);

@@ -20,14 +20,23 @@ export type Manifest = z.output<typeof manifestSchema>;
 const hourKey = (t: Date) => t.toISOString().slice(0, 13);
 
 /**
- * Hour H (its start, UTC) is confirmed archived when H is in some manifest's `hours` and every partition
- * that has manifests has one whose maxTime is at or past the end of H (that partition's archive moved past H).
+ * Hour H (its start, UTC) is confirmed archived when H is in some manifest's `hours` and every
+ * partition of the archived topic (`ends`: each one's end offset in Kafka) either has a manifest whose
+ * maxTime is at or past the end of H (that partition's archive moved past H) or is archived to its end
+ * (nothing of it waits: also a partition that never had a record). A partition without manifests and
+ * with records blocks every hour: its rows may be among them.
  */
-export function archivedHours(manifests: readonly Manifest[]): (hour: Date) => boolean {
+export function archivedHours(manifests: readonly Manifest[], ends: ReadonlyMap<number, bigint>): (hour: Date) => boolean {
   const hours = new Set(manifests.flatMap((m) => m.hours));
-  const reached = new Map<number, number>();
-  for (const m of manifests) reached.set(m.partition, Math.max(reached.get(m.partition) ?? -Infinity, Date.parse(m.maxTime)));
-  return (hour) => hours.has(hourKey(hour)) && [...reached.values()].every((t) => t >= hour.getTime() + HOUR);
+  const reached = new Map<number, { time: number; next: bigint }>();
+  for (const m of manifests) {
+    const r = reached.get(m.partition) ?? { time: -Infinity, next: 0n };
+    reached.set(m.partition, { time: Math.max(r.time, Date.parse(m.maxTime)), next: BigInt(m.endOffset) + 1n > r.next ? BigInt(m.endOffset) + 1n : r.next });
+  }
+  return (hour) => hours.has(hourKey(hour)) && [...ends].every(([p, end]) => {
+    const r = reached.get(p) ?? { time: -Infinity, next: 0n };
+    return r.time >= hour.getTime() + HOUR || r.next >= end;
+  });
 }
 
 /** Every manifest under `<prefix>/_manifests/`; a manifest that does not parse is an error naming its key. */

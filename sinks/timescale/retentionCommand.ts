@@ -1,11 +1,17 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { loadConfig } from '../../core/config.ts';
+import { hostPorts, loadConfig } from '../../core/config.ts';
+import { connectKafka } from '../../core/kafka/adapter.ts';
+import { createLogger } from '../../core/log.ts';
+import { explain } from '../../core/cli.ts';
 import { createS3Client } from '../s3/client.ts';
 import { archivedHours, deleteHour, planRetention, readManifests } from './retention.ts';
 
 const retentionEnv = z.object({
   TIMESCALE_URL: z.url(),
+  KAFKA_BROKERS: hostPorts,
+  /** The topic the archiver archives: every partition of it must be archived through an hour. */
+  ARCHIVE_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).default('sensor-readings'),
   ARCHIVE_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
   ARCHIVE_PREFIX: z.string().regex(/^[A-Za-z0-9._\-/]+$/).default('sensor_readings'),
   S3_BUCKET: z.string().min(3),
@@ -20,33 +26,39 @@ export const usage = `usage: bin/retention [--execute] [--force]
 
 Deletes rows of sensor_data older than ARCHIVE_DAYS (default 30), one UTC hour at a time, for the hours
 the archiver has confirmed archived (manifests under s3://$S3_BUCKET/$ARCHIVE_PREFIX/_manifests/,
-ARCHIVE_PREFIX default sensor_readings). Dry run unless --execute; prints each hour and its verdict.
+ARCHIVE_PREFIX default sensor_readings) in every partition of ARCHIVE_TOPIC (sensor-readings; its
+end offsets from KAFKA_BROKERS). Dry run unless --execute; prints each hour and its verdict.
 
   --execute  delete (default: only print what would be deleted)
   --force    delete old hours even when they are not confirmed archived (or no manifest exists)`;
 
-/** `bin/retention`: returns the exit code; `out` receives the report lines. */
+async function endOffsets(brokers: string[], topic: string): Promise<Map<number, bigint>> {
+  const kafka = await connectKafka(brokers, 'sluice-retention', createLogger('retention', 'warn', 'stderr'));
+  try {
+    return new Map((await kafka.watermarks(topic)).map((w) => [w.partition, BigInt(w.high)]));
+  } finally {
+    await kafka.close();
+  }
+}
+
+/** `bin/retention`: returns the exit code; `out` receives the report lines. Throws ConfigError on bad settings, and on failures. */
 export async function retentionCommand(args: { execute: boolean; force: boolean; help?: boolean }, env = process.env, out = console.log): Promise<number> {
   if (args.help) {
     out(usage);
     return 0;
   }
-  let cfg;
-  try {
-    cfg = loadConfig(retentionEnv, env);
-  } catch (err) {
-    console.error(`bin/retention: ${(err as Error).message}`);
-    return 2;
-  }
-  const manifests = await readManifests(createS3Client(cfg), cfg.S3_BUCKET, cfg.ARCHIVE_PREFIX);
+  const cfg = loadConfig(retentionEnv, env);
+  const where = `s3://${cfg.S3_BUCKET}/${cfg.ARCHIVE_PREFIX}/_manifests/`;
+  const manifests = await explain(`cannot read the archive manifests under ${where}`, readManifests(createS3Client(cfg), cfg.S3_BUCKET, cfg.ARCHIVE_PREFIX));
   if (manifests.length === 0 && !args.force) {
-    out(`refusing: no archive manifests under s3://${cfg.S3_BUCKET}/${cfg.ARCHIVE_PREFIX}/_manifests/, so no hour is confirmed archived. Is the archiver running? (--force deletes anyway)`);
+    out(`refusing: no archive manifests under ${where}, so no hour is confirmed archived. Is the archiver running? (--force deletes anyway)`);
     return 2;
   }
-  const archived = args.force ? () => true : archivedHours(manifests);
+  const ends = await explain(`cannot read the end offsets of ${cfg.ARCHIVE_TOPIC} from KAFKA_BROKERS`, endOffsets(cfg.KAFKA_BROKERS, cfg.ARCHIVE_TOPIC));
+  const archived = args.force ? () => true : archivedHours(manifests, ends);
   const cutoff = new Date(Date.now() - cfg.ARCHIVE_DAYS * 86_400_000);
   const client = new pg.Client({ connectionString: cfg.TIMESCALE_URL });
-  await client.connect();
+  await explain('cannot connect to TIMESCALE_URL', client.connect());
   try {
     const plan = await planRetention(client, cutoff, archived);
     let rows = 0;

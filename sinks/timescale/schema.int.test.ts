@@ -9,8 +9,8 @@ afterAll(() => db.drop());
 
 test('plain PostgreSQL: the schema is idempotent and has sensor_data, its unique index, offsets and sensor_hourly', async () => {
   await withClient(db.url, async (c) => {
-    expect(await ensureSchema(c, { archiveDays: 30, archiving: false })).toEqual([]); // present: nothing to do
-    expect((await ensureSchema(c, { archiveDays: 30, archiving: false }, true)).length).toBeGreaterThan(0); // forced: runs again without error
+    expect(await ensureSchema(c)).toEqual([]); // present: nothing to do
+    expect((await ensureSchema(c, true)).length).toBeGreaterThan(0); // forced: runs again without error
     const idx = await c.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'sensor_data'");
     expect(idx.rows.map((r) => r.indexdef)).toEqual(['CREATE UNIQUE INDEX sensor_data_device_sensor_time ON public.sensor_data USING btree (device_id, sensor_type, "time" DESC)']);
   });

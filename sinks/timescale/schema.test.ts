@@ -2,7 +2,7 @@ import { rolesSql, schemaSql } from './schema.ts';
 
 // TimescaleDB is not installed here: its path is checked as generated SQL.
 test('with TimescaleDB: hypertable, unique index with time, compression by device, continuous aggregate', () => {
-  const sql = schemaSql({ timescale: true, archiveDays: 30, archiving: false }).join(';\n');
+  const sql = schemaSql({ timescale: true }).join(';\n');
   expect(sql).toMatch(/^CREATE EXTENSION IF NOT EXISTS timescaledb/);
   expect(sql).toContain("create_hypertable('sensor_data', by_range('time', INTERVAL '1 day'), if_not_exists => TRUE)");
   expect(sql).toContain('CREATE UNIQUE INDEX IF NOT EXISTS sensor_data_device_sensor_time ON sensor_data (device_id, sensor_type, time DESC)');
@@ -15,14 +15,15 @@ test('with TimescaleDB: hypertable, unique index with time, compression by devic
   expect(sql.indexOf('create_hypertable')).toBeLessThan(sql.indexOf('CREATE UNIQUE INDEX'));
 });
 
-test('with TimescaleDB and archiving configured: chunks are dropped after ARCHIVE_DAYS', () => {
-  const sql = schemaSql({ timescale: true, archiveDays: 45, archiving: true }).join(';\n');
-  expect(sql).toContain("add_retention_policy('sensor_data', INTERVAL '45 days', if_not_exists => TRUE)");
+test('with TimescaleDB no retention policy drops chunks (it would not ask the archive); one from an older schema is removed', () => {
+  const sql = schemaSql({ timescale: true }).join(';\n');
+  expect(sql).not.toContain('add_retention_policy');
+  expect(sql).toContain("remove_retention_policy('sensor_data', if_exists => TRUE)");
 });
 
 test('plain PostgreSQL: no extension objects, a time_bucket function and a sensor_hourly view', () => {
-  const sql = schemaSql({ timescale: false, archiveDays: 30, archiving: true }).join(';\n');
-  expect(sql).not.toMatch(/timescaledb|hypertable|add_.*_policy/);
+  const sql = schemaSql({ timescale: false }).join(';\n');
+  expect(sql).not.toMatch(/timescaledb|hypertable|_policy/);
   expect(sql).toContain('CREATE OR REPLACE FUNCTION time_bucket(bucket_width interval, ts timestamptz)');
   expect(sql).toContain('CREATE OR REPLACE VIEW sensor_hourly');
 });

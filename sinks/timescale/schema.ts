@@ -7,10 +7,6 @@ export const OFFSETS_TABLE = 'sluice_sink_offsets';
 export interface SchemaOptions {
   /** The `timescaledb` extension is available: hypertable, compression, continuous aggregate. */
   timescale: boolean;
-  /** Days of readings kept hot (ARCHIVE_DAYS). */
-  archiveDays: number;
-  /** Archiving to S3 is configured: only then does TimescaleDB drop old chunks by itself. */
-  archiving: boolean;
 }
 
 const common = [
@@ -50,8 +46,11 @@ const common = [
   device_id text NOT NULL,
   sensor_type text NOT NULL,
   value double precision NOT NULL,
-  unit text
+  unit text,
+  time_source text
 )`,
+  // Databases made before readings said where their time came from.
+  'ALTER TABLE sensor_data ADD COLUMN IF NOT EXISTS time_source text',
 ];
 
 // The index the issue asks for, made unique: it is what stores a redelivered reading once.
@@ -91,7 +90,6 @@ export function schemaSql(o: SchemaOptions): string[] {
   if (!o.timescale) {
     return [...common, index, timeBucket, `CREATE OR REPLACE VIEW sensor_hourly AS ${hourly("time_bucket('1 hour', time)")}`];
   }
-  const days = `INTERVAL '${Math.trunc(o.archiveDays)} days'`;
   return [
     'CREATE EXTENSION IF NOT EXISTS timescaledb',
     ...common,
@@ -103,7 +101,8 @@ export function schemaSql(o: SchemaOptions): string[] {
   END IF;
 END $do$`,
     "SELECT add_compression_policy('sensor_data', INTERVAL '7 days', if_not_exists => TRUE)",
-    ...(o.archiving ? [`SELECT add_retention_policy('sensor_data', ${days}, if_not_exists => TRUE)`] : []),
+    // bin/retention deletes an hour only once every partition's rows of it are archived; a policy would not ask.
+    "SELECT remove_retention_policy('sensor_data', if_exists => TRUE)",
     `CREATE MATERIALIZED VIEW IF NOT EXISTS sensor_hourly WITH (timescaledb.continuous) AS
 ${hourly("time_bucket(INTERVAL '1 hour', time)")}
 WITH NO DATA`,
@@ -141,12 +140,13 @@ export async function timescaleAvailable(c: pg.ClientBase): Promise<boolean> {
 }
 
 /** Runs the DDL unless the sink's objects already exist (so a writer role without DDL rights can start). */
-export async function ensureSchema(c: pg.ClientBase, o: Omit<SchemaOptions, 'timescale'>, force = false): Promise<string[]> {
+export async function ensureSchema(c: pg.ClientBase, force = false): Promise<string[]> {
   if (!force) {
-    const r = await c.query("SELECT to_regclass('sensor_data') IS NOT NULL AND to_regclass($1) IS NOT NULL AND to_regclass('sensor_hourly') IS NOT NULL AS ok", [OFFSETS_TABLE]);
+    const r = await c.query(`SELECT to_regclass('sensor_data') IS NOT NULL AND to_regclass($1) IS NOT NULL AND to_regclass('sensor_hourly') IS NOT NULL
+      AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'sensor_data' AND column_name = 'time_source') AS ok`, [OFFSETS_TABLE]);
     if (r.rows[0].ok) return [];
   }
-  const sql = schemaSql({ ...o, timescale: await timescaleAvailable(c) });
+  const sql = schemaSql({ timescale: await timescaleAvailable(c) });
   // Instances starting together on an empty database would race on CREATE … IF NOT EXISTS.
   await c.query("SELECT pg_advisory_lock(hashtext('sluice.timescale.schema'))");
   try {

@@ -36,7 +36,7 @@ async function setup(partitions: number, db?: TestDb): Promise<Setup> {
   if (!db) cleanups.push(() => testDb.drop());
   return { id, input, db: testDb, serde };
 }
-function start(s: Setup, topology: 'tsdb' | 'nokey', label: string, env: Record<string, string> = {}): Instance {
+function start(s: Setup, topology: 'tsdb' | 'nokey' | 'both', label: string, env: Record<string, string> = {}): Instance {
   const inst = startInstance(`${s.id}-${topology}`, s.id, label, { TIMESCALE_URL: s.db.writerUrl, SLUICE_PARTITIONS: '3', ...env }, topologiesModule);
   running.push(inst);
   return inst;
@@ -134,6 +134,21 @@ test('on assignment the sink resumes from the offsets stored in the database, no
   expect(await exitOf(inst, 'SIGTERM')).toBe(0);
   const rows = await withClient(s.db.url, async (c) => (await c.query('SELECT count(*)::int AS n, min(time) AS first FROM sensor_data_nokey')).rows[0]);
   expect(rows).toEqual({ n: 2000, first: new Date(reading(1000).time) });
+});
+
+test('beside a sink that keeps no offsets, the database\'s offset spares only the database: the other sink still gets the records below it', async () => {
+  const s = await setup(1);
+  await registerReadings(`${s.id}.copy`);
+  await produce(s.input, messages(s, 0, 3000));
+  // The database holds readings up to offset 1000 and the group never committed to Kafka (a crash between the two commits).
+  await withClient(s.db.url, (c) => c.query(
+    "INSERT INTO sluice_sink_offsets (consumer_group, target_table, topic, partition, next_offset) VALUES ($1, 'sensor_data_nokey', $2, 0, 1000)", [`${s.id}-both`, s.input]));
+  const inst = start(s, 'both', 'both');
+  await untilLoaded(s, 'sensor_data_nokey', 'both', 2000);
+  expect(await exitOf(inst, 'SIGTERM')).toBe(0);
+  expect((await counts(s.db.url, 'sensor_data_nokey')).n).toBe(2000);
+  const copied = await readAll(`${s.id}.copy`, 3000);
+  expect(new Set(copied.map((r) => s.serde.decode(r.value).time)).size).toBe(3000);
 });
 
 test('redelivered readings are stored once; rejected rows go to the DLQ with the reason; text survives COPY escaping', async () => {

@@ -99,7 +99,7 @@ export class TimescaleSink implements Sink {
     const c = await this.pool.connect();
     try {
       if (!this.schemaReady && this.cfg.TIMESCALE_SCHEMA === 'auto') {
-        await ensureSchema(c, { archiveDays: this.cfg.ARCHIVE_DAYS, archiving: this.cfg.S3_BUCKET !== undefined });
+        await ensureSchema(c);
       }
       this.schemaReady = true;
       const table = quote(this.table.name); // validated identifier

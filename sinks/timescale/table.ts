@@ -9,6 +9,8 @@ export interface Column {
   type: ColumnType;
   /** `true` allows null (and a missing field). Default false. */
   nullable?: boolean;
+  /** timestamptz only: the field holding the microseconds within the millisecond (0-999), added to the time. */
+  micros?: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export function validateTable(t: TableSpec): TableSpec {
     assertIdentifier(`table ${t.name}: column name`, c.name);
     if (names.has(c.name)) throw new ConfigError(`table ${t.name}: column ${c.name} is listed twice`);
     names.add(c.name);
+    if (c.micros !== undefined && c.type !== 'timestamptz') throw new ConfigError(`table ${t.name}: column ${c.name}: micros applies to timestamptz columns only`);
   }
   for (const k of t.conflict?.key ?? []) {
     if (!names.has(k)) throw new ConfigError(`table ${t.name}: conflict key column ${k} is not one of its columns`);
@@ -51,11 +54,12 @@ export function validateTable(t: TableSpec): TableSpec {
 export const sensorData: TableSpec = validateTable({
   name: 'sensor_data',
   columns: [
-    { name: 'time', type: 'timestamptz' },
+    { name: 'time', type: 'timestamptz', micros: 'time_us' },
     { name: 'device_id', type: 'text' },
     { name: 'sensor_type', type: 'text' },
     { name: 'value', type: 'double precision' },
     { name: 'unit', type: 'text', nullable: true },
+    { name: 'time_source', type: 'text', nullable: true },
   ],
   conflict: { key: ['device_id', 'sensor_type', 'time'], action: 'nothing' },
 });

@@ -24,6 +24,8 @@ const listening = (port: number) => new Promise<boolean>((res) => {
 
 export interface Broker {
   port: number;
+  /** A second free port, for a WebSockets listener if the config has one. */
+  wsPort: number;
   dir: string;
   /** SIGTERM (Mosquitto saves its persistence file) and wait for the exit. */
   stop(): Promise<void>;
@@ -31,25 +33,31 @@ export interface Broker {
 }
 
 /**
- * Starts Mosquitto from a config of infra/mosquitto with only its port and paths replaced
- * (`rewrite` maps the text). As root, Mosquitto would switch to user mosquitto: it stays this user.
+ * Starts Mosquitto from a config of infra/mosquitto with only its ports and paths replaced
+ * (`rewrite` maps the text; `wsPort` is for a WebSockets listener). As root, Mosquitto would switch
+ * to user mosquitto: it stays this user.
  */
-export async function startBroker(file: string, rewrite: (text: string, dir: string, port: number) => string, prepare: (dir: string) => void = () => undefined): Promise<Broker> {
+export async function startBroker(file: string, rewrite: (text: string, dir: string, port: number, wsPort: number) => string, prepare: (dir: string) => void = () => undefined): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-mosquitto-'));
   prepare(dir);
   const port = await freePort();
+  let wsPort = await freePort();
+  while (wsPort === port) wsPort = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `${rewrite(readFileSync(join(infra, file), 'utf8'), dir, port)}\nuser ${userInfo().username}\n`);
+  const text = rewrite(readFileSync(join(infra, file), 'utf8'), dir, port, wsPort);
+  writeFileSync(conf, `${text}\nuser ${userInfo().username}\n`);
+  const ports = new RegExp(`^listener ${wsPort}\\b`, 'm').test(text) ? [port, wsPort] : [port];
   let child: ChildProcess | undefined;
   const broker: Broker = {
     port,
+    wsPort,
     dir,
     async start() {
       child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
       const log = createWriteStream(join(dir, 'mosquitto.log'), { flags: 'a' });
       child.stdout!.pipe(log);
       child.stderr!.pipe(log);
-      await waitFor(`mosquitto on ${port} (log ${dir}/mosquitto.log)`, async () => ((await listening(port)) ? true : undefined), 15_000);
+      for (const p of ports) await waitFor(`mosquitto on ${p} (log ${dir}/mosquitto.log)`, async () => ((await listening(p)) ? true : undefined), 15_000);
     },
     async stop() {
       const c = child;
@@ -63,9 +71,9 @@ export async function startBroker(file: string, rewrite: (text: string, dir: str
   return broker;
 }
 
-/** The development config (infra/mosquitto/mosquitto.conf), as bin/stack would write it. */
-export const devBroker = () => startBroker('mosquitto.conf', (text, dir, port) =>
-  text.replace('@DATA@', `${dir}/`).replace(/^listener 1883 127\.0\.0\.1$/m, `listener ${port} 127.0.0.1`));
+/** The development config (infra/mosquitto/mosquitto.conf), as bin/stack would write it (MQTT on `port`, WebSockets on `wsPort`). */
+export const devBroker = () => startBroker('mosquitto.conf', (text, dir, port, wsPort) =>
+  text.replaceAll('@DATA@', `${dir}/`).replaceAll('@MQTT_PORT@', String(port)).replaceAll('@WS_PORT@', String(wsPort)));
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
 export function makeCerts(dir: string): { ca: string; cert: string; key: string } {

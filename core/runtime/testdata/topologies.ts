@@ -18,18 +18,24 @@ export const topologies = [
     pipeline: map((r: InRecord<Reading>) => ({ to: 'out', key: r.key, value: r.value })),
     sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
   }),
-  defineTopology<Reading>({
-    name: `${id}-failing`,
-    description: 'like passthrough, but its pipeline throws on a negative reading',
+  ...(['fail', 'dead-letter'] as const).map((policy) => defineTopology<Reading>({
+    name: `${id}-${policy === 'fail' ? 'failing' : 'forgiving'}`,
+    description: `like passthrough, but its pipeline throws on a negative reading (onPipelineError: ${policy})`,
     source: { topic: `${id}.in`, schema: 'sensor-readings' },
     pipeline: map((r: InRecord<Reading>) => {
       if (r.value.value < 0) throw new Error(`negative reading from ${r.value.device_id}`);
       return { to: 'out', key: r.key, value: r.value };
     }),
     sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
-  }),
-  defineTopology<Reading>({
-    name: `${id}-windowed-count`,
+    onPipelineError: policy,
+  })),
+  windowedCount(`${id}-windowed-count`, input, `${id}.out`),
+];
+
+/** Readings per device and UTC hour of `input`, emitted to `output` when the hour closes (state store `counts`). */
+export function windowedCount(name: string, input: string, output: string) {
+  return defineTopology<Reading>({
+    name,
     description: 'readings per device and UTC hour, emitted when the hour closes',
     source: { topic: input, schema: 'sensor-readings' },
     pipeline: (src) => src.pipe(
@@ -40,6 +46,6 @@ export const topologies = [
       // The count travels in a SensorReading: value = count, time = window start, ingest_time = window end.
       map((w) => ({ to: 'out', key: w.key, value: { device_id: w.key, sensor_type: 'count', value: w.value, unit: 'records', time: w.start, ingest_time: w.end } })),
     ),
-    sinks: { out: kafkaSink({ topic: `${id}.out`, schema: 'sensor-readings' }) },
-  }),
-];
+    sinks: { out: kafkaSink({ topic: output, schema: 'sensor-readings' }) },
+  });
+}

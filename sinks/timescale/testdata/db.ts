@@ -48,7 +48,7 @@ export async function createTestDb(base = adminUrl): Promise<TestDb> {
   await withClient(urlFor(base, 'postgres'), (c) => c.query(`CREATE DATABASE ${ident}`));
   const url = urlFor(base, name);
   await withClient(url, async (c) => {
-    await ensureSchema(c, { archiveDays: 30, archiving: false }, true);
+    await ensureSchema(c, true);
     await c.query('CREATE TABLE sensor_data_nokey (LIKE sensor_data)');
     for (const s of rolesSql(name, writer, reader)) await c.query(s);
     for (const ident of [writer, reader]) await c.query(`ALTER ROLE ${ident} LOGIN`);
