@@ -12,7 +12,9 @@ await runCommand('bin/simulate-devices', {
     console.log(simulateUsage);
     return 0;
   }
-  const o = simulateOptionsFrom(v);
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  const o = { ...simulateOptionsFrom(v), signal: stop.signal };
   const result = await explain(`cannot publish to ${o.broker}`, simulateDevices(o));
   console.log(`sent ${result.sent} messages in ${result.seconds.toFixed(2)} s: ${(result.sent / result.seconds).toFixed(0)} msg/s; ` +
     `PUBACKs ${result.pubacks}${o.qos === 0 ? ' (QoS 0: none expected)' : ''}; temperature anomalies ${result.anomalies}`);

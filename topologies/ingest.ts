@@ -14,7 +14,7 @@ import { clientOptions, startIngest } from '../connectors/mqtt/source.ts';
 /** MQTT → Avro SensorReading on Kafka; settings in connectors/mqtt/config.ts and the README. */
 export const ingest = defineConnector({
   name: 'ingest',
-  description: 'MQTT sensors/+/+ → Avro sensor-readings on Kafka (PUBACK only after Kafka acks)',
+  description: 'MQTT sensors/# → Avro sensor-readings on Kafka (PUBACK only after Kafka acks)',
   opsPort: 9464,
   settings: [ingestSchema],
   run: (log, env) => startIngest(loadConfig(ingestSchema, env), log),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DLQ_TOPIC } from '../../core/naming.ts';
 import { DLQ_HEADERS } from '../../core/runtime/dlq.ts';
 import { total, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
@@ -71,6 +72,20 @@ test('readings reach Kafka as Avro with MQTT headers; every kind of bad input re
   await waitFor('no unacknowledged messages', async () => ((await metric(port, 'sluice_mqtt_unacked')) === 0 ? true : undefined));
   expect(await stop(inst)).toBe(0);
   expect(await total(t.topic)).toBe(BigInt(good.length));
+});
+
+test('with the default subscription, the seed\'s message to a topic outside the template reaches sluice.dlq as topic-mismatch', async () => {
+  const t = await newIngestTest('seed');
+  const inst = start(t, 'main');
+  const port = await inst.started();
+  // The seed's step 3 (mosquitto_pub -t sensors/temp -m "25.5"), under this test's prefix instead of `sensors`.
+  expect(await publishAll(sharedBroker, {}, [{ topic: `${t.prefix}/temp`, payload: '25.5' }])).toHaveLength(1);
+  const [dead] = await readWhere(DLQ_TOPIC, (r) => r.headers[DLQ_HEADERS.topic] === `${t.prefix}/temp`, 1);
+  expect(dead!.headers[DLQ_HEADERS.reason]).toBe('topic-mismatch');
+  expect(dead!.value!.toString()).toBe('25.5');
+  expect(await metric(port, 'sluice_dlq_records_total', 'reason="topic-mismatch"')).toBe(1);
+  expect(readFileSync(inst.log, 'utf8')).toContain('topic-mismatch');
+  expect(await stop(inst)).toBe(0);
 });
 
 test('a payload larger than Kafka takes goes to sluice.dlq cut, with its size and digest, and does not hold up what comes after', async () => {

@@ -21,7 +21,9 @@ describe('good readings', () => {
 
   test('the template decides which levels are the device and the sensor', () => {
     const t = compileTemplate('site/{sensor_type}/x/{device_id}');
-    expect(templateFilter(t)).toBe('site/+/x/+');
+    expect(templateFilter(t)).toBe('site/#');
+    expect(templateFilter(compileTemplate('sensors/{device_id}/{sensor_type}'))).toBe('sensors/#');
+    expect(templateFilter(compileTemplate('{device_id}/{sensor_type}'))).toBe('#');
     expect(parseReading(t, 'site/humidity/x/dev-9', Buffer.from('40'), now, limits)).toMatchObject({ ok: true, reading: { device_id: 'dev-9', sensor_type: 'humidity' } });
   });
 });

@@ -47,8 +47,15 @@ export function compileTemplate(text: string): TopicTemplate {
   return { text, segments, seen: new Map() };
 }
 
-/** The subscription filter a template implies: its fields become `+`. */
-export const templateFilter = (t: TopicTemplate) => t.segments.map((s) => (fields.includes(s) ? '+' : s)).join('/');
+/**
+ * The subscription filter a template implies: its literal levels before the first field, then `#`
+ * (`sensors/#`), so that a topic that does not fit the template still arrives and is dead-lettered
+ * (`topic-mismatch`) instead of vanishing unseen.
+ */
+export function templateFilter(t: TopicTemplate): string {
+  const first = t.segments.findIndex((s) => fields.includes(s));
+  return [...t.segments.slice(0, first), '#'].join('/');
+}
 
 /** Device ids and sensor types: letters, digits and `_ . : -`, 1 to 64 characters. */
 const safeId = /^[A-Za-z0-9_.:-]{1,64}$/;

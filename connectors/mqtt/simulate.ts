@@ -13,6 +13,8 @@ export interface SimulateOptions {
   rate: number;
   /** Messages in all. */
   count: number;
+  /** Stops publishing early (Ctrl-C); what was published is still waited for and counted. */
+  signal?: AbortSignal;
   qos: 0 | 1;
   format: 'bare' | 'json';
   /** Share of temperature readings that spike above `threshold`, 0 to 1. */
@@ -37,7 +39,7 @@ Publishes sensor readings like a fleet of devices and prints the achieved rate a
   --sensors <list>    sensor types, comma-separated (temperature,humidity,pressure,co2)
   --rate <n>          messages per second over all devices (100)
   --count <n>         messages in all (default: rate × duration)
-  --duration <s>      seconds (10)
+  --duration <s>      seconds (10); SIGINT or SIGTERM stops it early, with its summary
   --qos <0|1>         (1)
   --format <f>        bare (22.5) or json ({"value":22.5,"time":"…"}) (bare)
   --anomalies <p>     share of temperature readings above ALERT_THRESHOLD (0)
@@ -97,7 +99,7 @@ export async function simulateDevices(o: SimulateOptions): Promise<SimulateResul
   let outstanding = 0;
   const started = performance.now();
   try {
-    while (sent < o.count) {
+    while (sent < o.count && !o.signal?.aborted) {
       const due = Math.min(o.count, Math.floor(((performance.now() - started) / 1000) * o.rate) + 1);
       for (; sent < due && outstanding < maxOutstanding; sent++) {
         const device = `device-${String((sent % o.devices) + 1).padStart(3, '0')}`;

@@ -202,6 +202,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
   const unacked: WrittenUnacked = resumed.unacked;
   const clock = new ConnectorClock(resumed.clockUs);
   let seq = resumed.nextSeq;
+  const logged = new Map<string, number>();
   const toEntry = (packet: IPublishPacket, ack: AckToken | undefined): Entry => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const hash = digest(payload);
@@ -228,6 +229,11 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
       [reason, error] = [parsed.reason, new Error(parsed.message)];
     }
     metrics.deadLetters.inc({ reason });
+    // One line per reason every 10 s at most: a flood of bad input must not become a flood of logs.
+    if (receivedAt - (logged.get(reason) ?? -Infinity) >= 10_000) {
+      logged.set(reason, receivedAt);
+      log.warn({ reason, topic: packet.topic.slice(0, 200), error: error.message }, 'message sent to sluice.dlq (more of this reason in the next 10 s are only counted)');
+    }
     // A payload too large for Kafka would be refused for ever and hold up every later PUBACK: cut, with its size and digest.
     const cut = payload.length > DEAD_LETTER_PAYLOAD_BYTES;
     const kept = cut ? payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES) : payload;

@@ -4,7 +4,7 @@ import { createLogger } from '../log.ts';
 import { connectKafka } from '../kafka/adapter.ts';
 import { RegistryClient } from '../serde/registry.ts';
 import { runtimeSchema } from '../runtime/config.ts';
-import { loadTopologies } from '../runtime/cli.ts';
+import { configure, loadEntries } from '../runtime/cli.ts';
 import { formatPlan, planReplay } from './plan.ts';
 import { executeReplay } from './execute.ts';
 import { ReplayRefused, resetTo } from './reset.ts';
@@ -67,10 +67,12 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const topologies = await loadTopologies(args.topologies);
-  const topology = topologies.find((t) => t.name === args.topology);
-  if (topology && 'kind' in topology) throw new ConfigError(`${topology.name} is a source connector: it reads no Kafka topic that could be replayed`);
-  if (!topology) throw new ConfigError(`${args.topology ? `unknown topology "${args.topology}"` : 'name a topology'}; valid ones: ${topologies.map((t) => t.name).join(', ')}`);
+  // Only the replayed topology's settings are read: another's bad setting does not stop it.
+  const entries = await loadEntries(args.topologies);
+  const entry = entries.find((t) => t.name === args.topology);
+  if (entry && 'kind' in entry) throw new ConfigError(`${entry.name} is a source connector: it reads no Kafka topic that could be replayed`);
+  if (!entry) throw new ConfigError(`${args.topology ? `unknown topology "${args.topology}"` : 'name a topology'}; valid ones: ${entries.map((t) => t.name).join(', ')}`);
+  const topology = configure(entry, process.env);
   const action = parseAction(args, Date.now());
   const cfg = loadConfig(runtimeSchema);
 

@@ -71,13 +71,6 @@ export function configure(entry: Topology<any> | TopologyEntry, env: Env): Topol
   return topology;
 }
 
-/**
- * Every topology of a module, configured from `env` (all at once: for `bin/replay`, which does not
- * know which it needs before it has them).
- */
-export async function loadTopologies(module?: string, env: Env = process.env): Promise<(Topology<any> | SourceConnector)[]> {
-  return (await loadEntries(module)).map((e) => (isConnector(e) ? e : configure(e, env)));
-}
 
 export function list(entries: Entry[]): string {
   if (entries.length === 0) return '(no topologies registered)';

@@ -12,7 +12,7 @@ function fakeRegistry(byId: Record<number, string>, subjectId: number): Registry
 }
 
 const v1 = readSchema('sensor-readings');
-const reading = { device_id: 'dev-1', sensor_type: 'temperature', value: 22.5, unit: '°C', time: 1_790_000_000_000, ingest_time: 1_790_000_000_123 };
+const reading = { device_id: 'dev-1', sensor_type: 'temperature', value: 22.5, unit: '°C', time: 1_790_000_000_000, ingest_time: 1_790_000_000_123, time_us: 457, time_source: 'connector' };
 
 async function serde(byId: Record<number, string> = { 7: v1 }) {
   const s = new AvroSerde(fakeRegistry(byId, 7), 'sensor-readings-value', v1);
@@ -29,7 +29,8 @@ test('encodes to the Confluent wire format: magic byte, schema id, Avro body (go
     '0000000000803640' + // 22.5, little-endian double
     '06c2b043' + // "°C" (3 bytes of UTF-8)
     '80b083c59868' + // 1790000000000 as zig-zag varint
-    'f6b183c59868', // 1790000000123
+    'f6b183c59868' + // 1790000000123
+    '920702', // time_us 457 as zig-zag varint, time_source: enum index 1 (connector)
   );
   expect((await serde()).decode(bytes)).toEqual(reading);
 });
