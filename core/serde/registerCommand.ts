@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '../config.ts';
+import { runtimeSchema } from '../runtime/config.ts';
 import { RegistryClient } from './registry.ts';
 import { registerSchemas } from './register.ts';
 import { schemasDir } from './avro.ts';
@@ -9,21 +10,18 @@ const usage = `usage: bin/register-schemas [--dry-run]
 Registers schemas/<topic>.avsc under the subject <topic>-value, after checking each change at the
 subject's level in schemas/compatibility.json (default BACKWARD_TRANSITIVE) and with the registry.
 Prints subject, version and id; a refused change prints why and exits 1. --dry-run registers nothing.
-Never changes a subject's compatibility level. Environment: SCHEMA_REGISTRY_URL, SLUICE_SCHEMAS_DIR.`;
+Never changes a subject's compatibility level. Environment: SCHEMA_REGISTRY_URL, SLUICE_SCHEMAS_DIR,
+SLUICE_STARTUP_TIMEOUT_MS (60000: how long to wait for the registry to answer).`;
 
 export async function registerSchemasCommand(args: { dryRun: boolean; help: boolean }): Promise<number> {
   if (args.help) {
     console.log(usage);
     return 0;
   }
-  let url: string;
-  try {
-    url = loadConfig(z.object({ SCHEMA_REGISTRY_URL: z.url() })).SCHEMA_REGISTRY_URL;
-  } catch (err) {
-    console.error(`bin/register-schemas: ${(err as Error).message}`);
-    return 2;
-  }
-  const outcomes = await registerSchemas(new RegistryClient(url), schemasDir, args.dryRun);
+  // A ConfigError is exit 2 with one line (core/cli.ts).
+  const cfg = loadConfig(z.object({ SCHEMA_REGISTRY_URL: z.url(), SLUICE_STARTUP_TIMEOUT_MS: runtimeSchema.shape.SLUICE_STARTUP_TIMEOUT_MS }));
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL, { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS' });
+  const outcomes = await registerSchemas(registry, schemasDir, args.dryRun);
   const w = Math.max(7, ...outcomes.map((o) => o.subject.length));
   console.log(`${'subject'.padEnd(w)}  version  id      status`);
   for (const o of outcomes) {
