@@ -55,7 +55,9 @@ export const kafka: Service = {
     const cp = ['-cp', readFileSync(classpathFile, 'utf8').trim()];
     const log4j = `-Dlog4j2.configurationFile=${join(here, '..', 'kafka', 'log4j2.properties')}`;
     if (!existsSync(join(logDir, 'meta.properties'))) {
-      runCommand(java(), [log4j, ...cp, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', conf]);
+      // Warnings only: at INFO the tool prints its whole broker configuration, 380 lines, into a newcomer's first run.
+      const quiet = `-Dlog4j2.configurationFile=${join(here, '..', 'kafka', 'tools-log4j2.properties')}`;
+      runCommand(java(), [quiet, ...cp, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', conf]);
     }
     return startDetached('kafka', java(), ['-Xms512m', '-Xmx1g', '-XX:+UseG1GC', log4j, ...cp, 'kafka.Kafka', conf]);
   },
