@@ -33,7 +33,7 @@ end offsets from KAFKA_BROKERS). Dry run unless --execute; prints each hour and 
   --force    delete old hours even when they are not confirmed archived (or no manifest exists)`;
 
 async function endOffsets(brokers: string[], topic: string): Promise<Map<number, bigint>> {
-  const kafka = await connectKafka(brokers, 'sluice-retention', createLogger('retention', 'warn', 'stderr'));
+  const kafka = await connectKafka(brokers, 'sluice-retention', createLogger('retention', process.env.SLUICE_LOG_LEVEL ?? 'silent', 'stderr'));
   try {
     return new Map((await kafka.watermarks(topic)).map((w) => [w.partition, BigInt(w.high)]));
   } finally {
@@ -54,12 +54,13 @@ export async function retentionCommand(args: { execute: boolean; force: boolean;
     out(`refusing: no archive manifests under ${where}, so no hour is confirmed archived. Is the archiver running? (--force deletes anyway)`);
     return 2;
   }
-  const ends = await explain(`cannot read the end offsets of ${cfg.ARCHIVE_TOPIC} from KAFKA_BROKERS`, endOffsets(cfg.KAFKA_BROKERS, cfg.ARCHIVE_TOPIC));
-  const archived = args.force ? () => true : archivedHours(manifests, ends);
   const cutoff = new Date(Date.now() - cfg.ARCHIVE_DAYS * 86_400_000);
   const client = new pg.Client({ connectionString: cfg.TIMESCALE_URL });
   await explain('cannot connect to TIMESCALE_URL', client.connect());
   try {
+    // --force asks no partition, so it needs no Kafka.
+    const archived = args.force ? () => true
+      : archivedHours(manifests, await explain(`cannot read the end offsets of ${cfg.ARCHIVE_TOPIC} from KAFKA_BROKERS`, endOffsets(cfg.KAFKA_BROKERS, cfg.ARCHIVE_TOPIC)));
     const plan = await planRetention(client, cutoff, archived);
     let rows = 0;
     for (const h of plan) {
