@@ -7,6 +7,8 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { RegistryClient } from '../../serde/registry.ts';
 import { AvroSerde, readSchema } from '../../serde/avro.ts';
 import { valueSubject } from '../../naming.ts';
+import { connectKafka } from '../../kafka/adapter.ts';
+import { createLogger } from '../../log.ts';
 import type { Reading } from './topologies.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -25,11 +27,14 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** Creates the topics through the adapter, which waits until every partition has a leader (kafkajs's own wait does not always). */
 export async function createTopics(topics: string[], partitions = 6): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-  await admin.disconnect();
+  const adapter = await connectKafka(brokers, 'sluice-test', createLogger('test', 'silent', 'stderr'));
+  try {
+    await adapter.ensureTopics(topics.map((topic) => ({ topic, partitions })));
+  } finally {
+    await adapter.close();
+  }
 }
 
 /** Registers sensor-readings under `<topic>-value` for each topic and returns a serde for the first. */
