@@ -115,7 +115,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
     // Topics just created may have no leader for a moment: a start-up wait like the others.
     const resumed = await untilReady(`what ${cfg.MQTT_CLIENT_ID} wrote to ${cfg.INGEST_TOPIC}`, () => resumeFromKafka(kafka, {
       readings: cfg.INGEST_TOPIC, deadLetters: DLQ_TOPIC, clientId: cfg.MQTT_CLIENT_ID, window: unackedWindow(cfg), serde, log,
-    }), { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log });
+    }), startup);
     client = mqtt.connect(cfg.MQTT_BROKER, clientOptions(cfg));
     const ingest = createIngest({ cfg, client, kafka, serde, metrics, log, resumed });
     client.connect();
