@@ -5,6 +5,7 @@ const text = { type: 'string' } as const;
 await runCommand('bin/simulate-devices', {
   options: {
     devices: text, sensors: text, rate: text, count: text, duration: text, qos: text, format: text, anomalies: text, prefix: text, broker: text,
+    episodes: text, 'episode-gap-ms': text, bad: text, log: text,
     help: { type: 'boolean', short: 'h' },
   },
 }, async ({ values: { help, ...v } }) => {
@@ -17,6 +18,8 @@ await runCommand('bin/simulate-devices', {
   const o = { ...simulateOptionsFrom(v), signal: stop.signal };
   const result = await explain(`cannot publish to ${o.broker}`, simulateDevices(o));
   console.log(`sent ${result.sent} messages in ${result.seconds.toFixed(2)} s: ${(result.sent / result.seconds).toFixed(0)} msg/s; ` +
-    `PUBACKs ${result.pubacks}${o.qos === 0 ? ' (QoS 0: none expected)' : ''}; temperature anomalies ${result.anomalies}`);
+    `PUBACKs ${result.pubacks}${o.qos === 0 ? ' (QoS 0: none expected)' : result.unacked > 0 ? ` (${result.unacked} still unacknowledged)` : ''}; ` +
+    `temperature anomalies ${result.anomalies}; episodes ${result.episodes} of ${o.episodes}; bad messages ${result.bad}; ` +
+    `reconnects ${result.reconnects}${o.log === undefined ? '' : `; log ${o.log}`}`);
   return 0;
 });

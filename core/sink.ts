@@ -20,6 +20,14 @@ export interface SinkContext {
   readonly log: Logger;
   /** For sinks that buffer (see `Sink.durable`): call when more of `source` became durable outside a write(). */
   readonly durableChanged: (source: SourcePartition) => void;
+  /**
+   * Resolves while this process is still a member of its consumer group; throws (retriable) when it
+   * may have lost its partitions (paused past the session timeout). A sink that writes outside a
+   * batch (a timed upload) calls it before each write, so as not to overwrite or delete what the
+   * partition's new owner wrote. `confirm`: ask the coordinator even after a recent heartbeat
+   * (before deleting what another member wrote).
+   */
+  readonly member: (opts?: { confirm?: boolean }) => Promise<void>;
 }
 
 /** Called by a sink for an output record it cannot write (for example, one its schema refuses). */

@@ -96,8 +96,13 @@ export interface ConsumeOptions {
    * resumes from (default: just after the batch). Throwing makes the client retry the batch.
    */
   onBatch(batch: RawBatch, commit: (offset?: string) => Promise<void>): Promise<void>;
-  /** The partitions of `topic` this member owns after a rebalance. */
-  onAssign(partitions: number[]): Promise<void> | void;
+  /**
+   * The partitions of `topic` this member owns after a rebalance. `rejoined`: the member lost its
+   * membership since the last assignment (paused past the session timeout): what it held may have
+   * moved on at another member, so nothing it kept about any partition can be trusted. kafkajs
+   * fetches a partition it kept from where it was, not from the committed offset.
+   */
+  onAssign(partitions: number[], rejoined: boolean): Promise<void> | void;
   /** The consumer stopped for good (its retries are exhausted). */
   onCrash(error: Error): void;
 }
@@ -110,6 +115,14 @@ export interface ConsumerHandle {
   seek(partition: number, offset: string): Promise<void>;
   /** Commits `offset` (where `partition` resumes) outside a batch, e.g. after a sink's timed flush. */
   commit(partition: number, offset: string): Promise<void>;
+  /**
+   * Resolves while this process is a member of the group; throws (retriable) when it may not be:
+   * with no heartbeat answered for half the session timeout (a pause: GC, a stalled VM, SIGSTOP),
+   * it asks the coordinator first. Called before every write, so that a member whose partitions
+   * moved on while it was paused writes nothing over what the new owner wrote. `confirm`: ask the
+   * coordinator even after a recent heartbeat (kafkajs still sends at most one per heartbeat interval).
+   */
+  member(opts?: { confirm?: boolean }): Promise<void>;
   /** Stops fetching, lets the batch in progress finish, leaves the group. */
   stop(): Promise<void>;
 }
@@ -166,11 +179,14 @@ const toRaw = (m: KafkaMessage): RawRecord => ({ offset: m.offset, key: m.key ??
  * read enough of a partition. kafkajs cannot assign partitions by hand: a throw-away group reads the
  * topic, pauses the rest, and is deleted afterwards.
  */
+let readers = 0;
+
 async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitions: readonly number[],
   onBatch: (partition: number, messages: KafkaMessage[], lastOffset: string) => boolean, from?: ReadonlyMap<number, string>): Promise<void> {
   const pending = new Set(partitions);
   if (pending.size === 0) return;
-  const groupId = `sluice-reader-${topic}-${process.pid}-${Date.now()}`;
+  // Its own group for every read: two readers in one group would share the partitions, and each wait for the other's.
+  const groupId = `sluice-reader-${topic}-${process.pid}-${Date.now()}-${++readers}`;
   // Where the throw-away group starts, when not at the beginning: committed before it joins.
   if (from) await admin.setOffsets({ groupId, topic, partitions: [...from].map(([partition, offset]) => ({ partition, offset })) });
   const reader = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20 });
@@ -322,8 +338,19 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: opts.sessionTimeout, heartbeatInterval: Math.min(3000, opts.sessionTimeout / 3), maxBytesPerPartition: 512 << 10, maxBytes: 8 << 20,
       });
       consumers.add(consumer);
+      // Membership: a new member id at a join means the coordinator had expelled this member; the
+      // last answered heartbeat (or join) says how recently it was still a member.
+      let memberId: string | undefined;
+      let lastBeat = 0;
+      let heartbeat: (() => Promise<void>) | undefined;
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? []);
+        const rejoined = memberId !== undefined && e.payload.memberId !== memberId;
+        memberId = e.payload.memberId;
+        lastBeat = Date.now();
+        void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? [], rejoined);
+      });
+      consumer.on(consumer.events.HEARTBEAT, () => {
+        lastBeat = Date.now();
       });
       // kafkajs restarts the consumer by itself after errors it deems retriable; the others crash it.
       // Until it has joined, a crash is start-up's to judge (a coordinator still loading is normal).
@@ -338,11 +365,12 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: opts.concurrency,
-        eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
+        eachBatch: async ({ batch, isRunning, isStale, heartbeat: beatNow, resolveOffset }) => {
+          heartbeat = beatNow;
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           const records = batch.messages.map(toRaw);
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          const beat = setInterval(() => heartbeat().catch(() => undefined), heartbeatEveryMs);
+          const beat = setInterval(() => beatNow().catch(() => undefined), heartbeatEveryMs);
           try {
             await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async (offset = next) => {
               await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
@@ -352,7 +380,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           }
           // Without this kafkajs fetches the same records again: its position moves only on resolve.
           resolveOffset(batch.lastOffset());
-          await heartbeat();
+          await beatNow();
         },
       };
       try {
@@ -376,6 +404,16 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           await consumer.commitOffsets([{ topic: opts.topic, partition, offset }]);
         },
         commit: (partition, offset) => consumer.commitOffsets([{ topic: opts.topic, partition, offset }]),
+        async member({ confirm = false } = {}) {
+          const silentMs = Date.now() - lastBeat;
+          if ((!confirm && silentMs < opts.sessionTimeout / 2) || !heartbeat) return;
+          // kafkajs sends it: the last one is older than the heartbeat interval.
+          await heartbeat().catch((err: Error & { type?: string }) => {
+            const refused = new SluiceError(`not writing: no heartbeat for ${Math.round(silentMs / 1000)} s (paused past the session timeout?) and the group coordinator did not confirm the membership: ${err.message}`, { retriable: true, cause: err });
+            // kafkajs's runner rejoins the group on an error of these types (UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS…).
+            throw Object.assign(refused, { type: err.type });
+          });
+        },
         async stop() {
           await consumer.disconnect(); // kafkajs: stops fetching, waits for the running batch, leaves the group
           consumers.delete(consumer);

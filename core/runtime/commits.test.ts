@@ -1,26 +1,11 @@
 import pino from 'pino';
-import { map } from 'rxjs';
 import { durableCommitter } from './commits.ts';
 import { PartitionTasks } from './tasks.ts';
 import { createMetrics } from './metrics.ts';
-import { defineTopology, type InRecord } from '../topology.ts';
-import { stateful } from '../operators/stateful.ts';
 import type { KafkaAdapter, OutgoingBatch } from '../kafka/adapter.ts';
+import { counting, rec, t0 } from './testdata/counting.ts';
 
 // Logic only: the Kafka client is a stand-in that records what it is asked to send and commit.
-const t0 = Date.UTC(2026, 10, 27);
-const counting = defineTopology<{ time: number }>({
-  name: 'counting',
-  description: 'counts records per key',
-  source: { topic: 'in', schema: 'sensor-readings' },
-  sinks: { out: () => Promise.reject(new Error('not built here')) },
-  pipeline: (src) => src.pipe(
-    stateful<{ time: number }, number, string>({ store: 'counts', onRecord: (r, store) => store.put(r.key!, (store.get(r.key!) ?? 0) + 1) }),
-    map((v) => ({ to: 'out', key: null, value: v })),
-  ),
-});
-const rec = (offset: number): InRecord<{ time: number }> =>
-  ({ topic: 'in', partition: 0, offset: String(offset), key: 'k', value: { time: t0 }, timestamp: t0, eventTime: t0, headers: {} });
 
 test('a commit that failed after a timed changelog write is sent again at the next tick, and once it succeeded no more', async () => {
   let now = t0;

@@ -95,7 +95,8 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
 
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
-    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: () => void commitAllDurable() };
+    const member = async (o?: { confirm?: boolean }) => consumer?.member(o);
+    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: () => void commitAllDurable(), member };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     // Name in /ready, what start-up waits for, the check.
@@ -131,6 +132,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     tasks = new PartitionTasks({
       topology, kafka, sinks, metrics, log, namespace, replayed: opts.replayed, commitIntervalMs: cfg.SLUICE_COMMIT_INTERVAL_MS,
       seek: (partition, offset) => void consumer?.seek(partition, offset).catch((err: unknown) => log.warn({ err, partition }, 'seek failed')),
+      member,
     });
     if (tasks.stores.length > 0) {
       // Changelogs are co-partitioned with the source: partition p of the source restores from partition p.
@@ -155,6 +157,7 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
     // assignment and awaited by every batch: kafkajs fetches from the committed offset before a seek
     // lands, and what came from records below a sink's offset must not be written to it twice.
     const running = tasks;
+    let held: readonly number[] = [];
     const resumeAt = new Map<number, Promise<StoredOffsets>>();
     const storedOffsets = async (partition: number) => {
       const stored = new Map<string, bigint>();
@@ -203,16 +206,23 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
           throw err;
         }
       },
-      onAssign: async (assigned) => {
-        for (const p of running.assign(assigned)) {
-          for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
+      onAssign: async (assigned, rejoined) => {
+        running.assign(assigned, rejoined);
+        // What buffering sinks hold of a partition goes with its task (the next owner reads it again).
+        for (const p of held) {
+          if (rejoined || !assigned.includes(p)) for (const s of sinks.values()) s.release?.({ topic: topology.source.topic, partition: p });
         }
+        held = assigned;
         for (const p of assigned) resumeAt.set(p, storedOffsets(p));
+        if (rejoined) log.warn({ partitions: assigned }, 'rejoined the group after losing its membership (paused past the session timeout?): every partition starts again from what is durable');
         log.info({ partitions: assigned }, 'partitions assigned');
         try {
+          // kafkajs goes on fetching a partition it had from where it was; after a lost membership
+          // that is past what the rebuilt tasks and sinks hold: back to what the group committed.
+          const committed = rejoined ? await kafka.groupOffsets(groupId, topology.source.topic) : new Map<number, string>();
           for (const p of assigned) {
-            const offset = skipAll(await resumeAt.get(p)!);
-            if (offset !== undefined) await (await started).seek(p, offset.toString());
+            const offset = skipAll(await resumeAt.get(p)!)?.toString() ?? committed.get(p);
+            if (offset !== undefined) await (await started).seek(p, offset);
           }
         } catch (err) {
           fail(new SluiceError(`cannot read the offsets a sink stored: ${(err as Error).message}`, { cause: err }));

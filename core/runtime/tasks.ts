@@ -29,6 +29,8 @@ export interface TaskDeps<V> {
   commitIntervalMs?: number;
   /** Where the partition is fetched from next (after a failure, the last changelog position). */
   seek?: (partition: number, offset: string) => void;
+  /** Resolves while this process is still a member of its group (see ConsumerHandle.member); checked before every write. */
+  member?: () => Promise<void>;
 }
 
 /** The names of the state stores a pipeline uses, found by building it once. */
@@ -65,13 +67,15 @@ export class PartitionTasks<V> {
     this.stores = storesOf(deps.topology);
   }
 
-  /** After a rebalance: drops the tasks of revoked partitions (returned) and starts restoring the new ones. */
-  assign(partitions: readonly number[]): number[] {
-    const revoked = [...this.tasks.keys()].filter((p) => !partitions.includes(p));
-    for (const p of revoked) this.drop(p);
+  /**
+   * After a rebalance: drops the tasks of revoked partitions, or of every partition when the member
+   * had lost its membership (`rejoined`: another member may have gone on with them meanwhile), and
+   * starts restoring the new ones.
+   */
+  assign(partitions: readonly number[], rejoined = false): void {
+    for (const p of [...this.tasks.keys()]) if (rejoined || !partitions.includes(p)) this.drop(p);
     const fresh = partitions.filter((p) => !this.tasks.has(p));
     if (fresh.length > 0) this.start(fresh);
-    return revoked;
   }
 
   /**
@@ -80,7 +84,10 @@ export class PartitionTasks<V> {
    */
   async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], first: string, nextOffset: string, stored?: StoredOffsets): Promise<string | undefined> {
     return this.exclusive(partition, async () => {
-      const task = await (this.tasks.get(partition) ?? this.start([partition]).get(partition)!);
+      const assigned = this.tasks.get(partition);
+      // A batch fetched before a rebalance took the partition away: the new owner processes it.
+      if (!assigned) throw new SluiceError(`partition ${partition} is not assigned to this member (any more); its batch is left to the owner`, { retriable: true });
+      const task = await assigned;
       if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: first, at: this.now() });
       try {
         await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw, stored);
@@ -218,6 +225,14 @@ export class PartitionTasks<V> {
       if (list) list.push(out);
       else bySink.set(out.to, [out]);
     }
+    // A member paused past the session timeout must not write over what the partition's new owner
+    // wrote: it checks its membership, and that its task was not dropped meanwhile, before each write.
+    const current = this.tasks.get(partition);
+    const stillOwner = async () => {
+      await this.deps.member?.();
+      if (this.tasks.get(partition) !== current) throw new SluiceError(`partition ${partition} was reassigned while its batch was processed; not writing`, { retriable: true });
+    };
+    await stillOwner();
     let deadLetters = dead.length;
     const sendDeadLetters = async () => {
       const sending = dead.slice();
@@ -245,7 +260,11 @@ export class PartitionTasks<V> {
         metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
       }
     }
-    if (batches.length > 0) await kafka.send(batches);
+    if (batches.length > 0) {
+      faultPoint('task.before-send');
+      await stillOwner();
+      await kafka.send(batches);
+    }
     if (flush) {
       this.flushed.set(partition, { offset: nextOffset, at: this.now() });
       faultPoint('task.flushed');

@@ -8,7 +8,8 @@ import { createS3Client } from '../s3/client.ts';
 import {
   createTopics, kafka, produce, reading, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance,
 } from '../../core/runtime/testdata/harness.ts';
-import { s3Destination, type Destination } from './destination.ts';
+import { folderDestination, s3Destination, type Destination } from './destination.ts';
+import { manifestRange } from './layout.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
 import { sensorData, verify } from './testdata/sensorData.ts';
 
@@ -179,6 +180,38 @@ test('archivers joining and leaving mid-stream drop their open files, and every 
     expect(result.status).toBe(0);
   } finally {
     await table.drop();
+  }
+});
+
+test('a member paused past the session timeout after an upload deletes nothing the new owner archived, and writes no manifest', async () => {
+  const id = newTest();
+  const input = `${id}.in`;
+  const dir = mkdtempSync(join(tmpdir(), `${id}-archive-`));
+  await createTopics([input], 1);
+  const serde = await registerReadings(input);
+  const send = (from: number, count: number) => produce(input, readings(count, from).map((r) => ({ key: r.device_id, value: serde.encode(r) })));
+  const dest = folderDestination(dir);
+  const manifests = async () => (await dest.list(`${id}/_manifests/`)).map((k) => manifestRange(k)!);
+  const env = { ARCHIVE_DIR: dir, ARCHIVE_PREFIX: id, ARCHIVE_IDLE_MS: '2000' };
+  try {
+    await send(0, 3000);
+    // It closes the file of offsets 0–2999 for idleness, uploads it, and is stopped (SIGSTOP) before the manifest.
+    const paused = start(id, 'a', 'paused', { ...env, SLUICE_FAULT: 'archive.uploaded:1:stop' });
+    await waitFor('the pause', async () => (readFileSync(`/proc/${paused.child.pid}/stat`, 'utf8').split(' ')[2] === 'T' ? true : undefined), 60_000);
+    await send(3000, 1000);
+    // The partition moves once the session (6 s) expires; the new owner archives 0–3999 from the same start.
+    const owner = start(id, 'a', 'owner', env);
+    await waitFor('the new owner to archive 0–3999', async () => ((await committed(`${id}-archiver-a`, input)) === '4000' ? true : undefined), 120_000);
+
+    paused.child.kill('SIGCONT');
+    await waitFor('the paused member to rejoin', async () => (/rejoined the group after losing its membership/.test(logOf(paused)) ? true : undefined), 60_000);
+    expect(logOf(paused)).toMatch(/not writing: no heartbeat for \d+ s/);
+    expect(await Promise.all([stop(paused), stop(owner)])).toEqual([0, 0]);
+
+    expect(await manifests()).toEqual([{ start: 0n, end: 3999n }]);
+    expect((await dest.list(`${id}/date=`)).map((k) => k.slice(k.lastIndexOf('/') + 1))).toEqual(['0-0-3999.parquet']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

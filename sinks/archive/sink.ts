@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { Sink, SinkContext, SourcePartition } from '../../core/sink.ts';
 import type { InRecord } from '../../core/topology.ts';
 import { SluiceError } from '../../core/errors.ts';
+import { faultPoint } from '../../core/fault.ts';
 import type { Destination } from './destination.ts';
 import type { ArchiveRow, FileFormat, Reading } from './format.ts';
 import { OpenFile, type FileLimits } from './file.ts';
-import { hourFolder, manifestFolder, manifestRange, manifestsFrom } from './layout.ts';
+import { dataKey, hourFolder, manifestFolder, manifestRange, manifestsFrom } from './layout.ts';
 
 export interface ArchiveOptions extends FileLimits {
   destination: Destination;
@@ -47,7 +48,7 @@ const invalid = (r: Reading | undefined) =>
  * so Kafka offsets are committed after the upload. Uploads are retried with backoff until they
  * succeed (the partition's consumption waits meanwhile; memory stays at one file per partition).
  */
-export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, 'log' | 'durableChanged'>): Sink {
+export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, 'log' | 'durableChanged' | 'member'>): Sink {
   const { destination: dest, prefix, log } = { ...opts, log: ctx.log as Logger };
   const states = new Map<number, PartitionState>();
   let closed = false;
@@ -59,6 +60,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
         await op();
         return;
       } catch (err) {
+        if (err instanceof SluiceError) throw err; // ours: not a failure of the destination
         if (closed || st.released) throw new SluiceError(`archive: ${what} abandoned: the sink closed or the partition was revoked`, { retriable: true, cause: err });
         const waitMs = Math.min(opts.maxRetryMs ?? 30_000, (opts.retryMs ?? 500) * 2 ** attempt);
         log.warn({ partition: st.source.partition, attempt: attempt + 1, waitMs, error: (err as Error).message }, `archive: ${what} failed, retrying`);
@@ -67,21 +69,44 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
     }
   };
 
+  /**
+   * Before each write: this process still owns the partition. One paused past the session timeout
+   * finds, when it resumes, that another member may have archived the same offsets meanwhile.
+   */
+  const owner = async (st: PartitionState) => {
+    if (st.released) throw new SluiceError(`archive: partition ${st.source.partition} was revoked; not writing`, { retriable: true });
+    await ctx.member();
+  };
+
   /** Uploads the open file, removes what an earlier run left under the same start offset, then writes the manifest. */
   const close = async (st: PartitionState) => {
     const file = st.file!;
     const body = await file.finish();
     const keys = file.keys(prefix);
     const manifest = file.manifest(prefix);
+    await owner(st);
     await persist(st, `upload of ${keys.data}`, () => dest.put(keys.data, body));
+    faultPoint('archive.uploaded');
+    await owner(st);
     // A file closed by the idle timeout, uploaded, then lost to a crash before its manifest, comes
-    // back with the same start and (maybe) another end: it must not stay beside this one.
+    // back with the same start and (maybe) another end: it must not stay beside this one. A manifest
+    // from the same start means another member archived these offsets: they are this member's to
+    // replace only if the coordinator confirms that it owns the partition now.
     const stale = async () => {
       const p = file.partition;
-      const same = [...await dest.list(`${hourFolder(prefix, file.hour)}${p}-${file.start}-`), ...await dest.list(manifestsFrom(prefix, p, file.start))];
+      const theirs = (await dest.list(manifestsFrom(prefix, p, file.start))).filter((k) => k !== keys.manifest);
+      if (theirs.length > 0) {
+        await ctx.member({ confirm: true }).catch(async (err: unknown) => {
+          const committed = theirs.map(manifestRange).map((r) => r && dataKey(prefix, file.hour, p, r.start, r.end));
+          if (!committed.includes(keys.data)) await dest.delete(keys.data);
+          throw err;
+        });
+      }
+      const same = [...await dest.list(`${hourFolder(prefix, file.hour)}${p}-${file.start}-`), ...theirs];
       for (const k of same) if (k !== keys.data && k !== keys.manifest) await dest.delete(k);
     };
     await persist(st, 'removal of stale objects', stale);
+    await owner(st);
     await persist(st, `manifest ${keys.manifest}`, () => dest.put(keys.manifest, Buffer.from(`${JSON.stringify(manifest)}\n`)));
     st.file = undefined;
     log.info({ key: keys.data, rows: manifest.rows, bytes: body.length, partition: file.partition, startOffset: manifest.startOffset, endOffset: manifest.endOffset }, 'archived');
