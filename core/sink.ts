@@ -28,6 +28,8 @@ export interface SinkContext {
    * (before deleting what another member wrote).
    */
   readonly member: (opts?: { confirm?: boolean }) => Promise<void>;
+  /** This process's member id in its group (undefined before it joined, or without a group): work begun under one id is not finished under another. */
+  readonly membership: () => string | undefined;
 }
 
 /** Called by a sink for an output record it cannot write (for example, one its schema refuses). */

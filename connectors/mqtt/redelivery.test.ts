@@ -20,6 +20,26 @@ describe('WrittenUnacked', () => {
     w.add(7, 't', 7);
     expect(w.take(7, 'u', 7, true)).toBe(false);
   });
+
+  test('a message whose PUBACK went out and was lost with the connection: its redelivery is recognised while the broker counts ids up, within the window', () => {
+    const w = new WrittenUnacked(100);
+    for (let id = 1; id <= 3; id++) {
+      expect(w.take(id, 't', id, false, id)).toBe(false); // new messages 1, 2, 3
+      w.add(id, 't', id, id, false); // written; PUBACK sent
+    }
+    expect(w.take(2, 't', 2, true, 4)).toBe(true); // the broker never got the PUBACK of 2
+    expect(w.take(3, 't', 3, true, 500)).toBe(false); // too long ago to be sure: written again (a duplicate, never a loss)
+  });
+
+  test('once the broker gives ids out of order, only messages whose PUBACK never went out are recognised', () => {
+    const w = new WrittenUnacked(100);
+    w.take(1, 't', 1, false, 1);
+    w.add(1, 't', 1, 1, false);
+    w.take(9, 't', 9, false, 2); // 9 after 1
+    w.add(9, 't', 9, 2, true); // its PUBACK could not be sent
+    expect(w.take(1, 't', 1, true, 3)).toBe(false);
+    expect(w.take(9, 't', 9, true, 3)).toBe(true);
+  });
 });
 
 describe('learnFromTail', () => {

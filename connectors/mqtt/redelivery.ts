@@ -45,28 +45,47 @@ const nextId = (id: number) => (id === 65_535 ? 1 : id + 1);
 /**
  * Messages written to Kafka whose PUBACK the broker may not have: by packet id. A redelivery (dup)
  * of one of them, same topic and payload, is the same message.
+ *
+ * Two kinds: those whose PUBACK never went out (`owed`: the connection closed first; the broker
+ * cannot give their id to another message, so a dup under it is certainly the same one), and those
+ * whose PUBACK went out on a connection that then closed (it may have been lost on the way). For the
+ * second kind a dup under the id is the same message only if the broker gave no other message that
+ * id since: true within the last `window` messages of a broker that counts ids up (Mosquitto), which
+ * is checked on every new message; once ids are seen out of order, only `owed` ones are recognised.
  */
 export class WrittenUnacked {
-  private readonly byId = new Map<number, { topic: string; digest: number }>();
+  private readonly byId = new Map<number, { topic: string; digest: number; seq: number; owed: boolean }>();
+  private readonly window: number;
+  private lastId = 0;
+  private countsUp = true;
+
+  constructor(window = 0) {
+    this.window = window;
+  }
 
   get size(): number {
     return this.byId.size;
   }
 
-  add(id: number, topic: string, hash: number): void {
-    this.byId.set(id, { topic, digest: hash });
+  add(id: number, topic: string, hash: number, seq = 0, owed = true): void {
+    this.byId.set(id, { topic, digest: hash, seq, owed });
   }
 
   /**
-   * For every arriving QoS 1 message: true when it is a redelivery of a message already written.
-   * A message under the id that is not one (not dup, or another topic or payload) means the broker
-   * had the PUBACK of the earlier one: the id is forgotten either way.
+   * For every arriving QoS 1 message (`seq`: the connector's sequence number now): true when it is
+   * a redelivery of a message already written. A message under the id that is not one (not dup, or
+   * another topic or payload) means the broker had the PUBACK of the earlier one: the id is
+   * forgotten either way.
    */
-  take(id: number, topic: string, hash: number, dup: boolean): boolean {
+  take(id: number, topic: string, hash: number, dup: boolean, seq = 0): boolean {
+    // A new message gets the id after the last one the broker sent (redeliveries come first, in order).
+    if (!dup && this.lastId > 0 && id !== nextId(this.lastId)) this.countsUp = false;
+    this.lastId = id;
     const written = this.byId.get(id);
     if (written === undefined) return false;
     this.byId.delete(id);
-    return dup && written.topic === topic && written.digest === hash;
+    const same = dup && written.topic === topic && written.digest === hash;
+    return same && (written.owed || (this.countsUp && seq - written.seq <= this.window));
   }
 }
 
@@ -88,7 +107,7 @@ export interface Learned {
  * possible duplicate, never a loss).
  */
 export function learnFromTail(deliveries: readonly Delivery[], window: number): Learned {
-  const unacked = new WrittenUnacked();
+  const unacked = new WrittenUnacked(window);
   if (deliveries.length === 0) return { unacked, nextSeq: 0 };
   const sorted = [...deliveries].sort((a, b) => a.seq - b.seq);
   const last = sorted.at(-1)!.seq;

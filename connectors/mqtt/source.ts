@@ -208,7 +208,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
     const hash = digest(payload);
     const id = packet.qos > 0 ? packet.messageId ?? 0 : 0;
     const delivery = id > 0 ? { id, topic: packet.topic, digest: hash } : undefined;
-    if (delivery && unacked.take(id, packet.topic, hash, packet.dup)) {
+    if (delivery && unacked.take(id, packet.topic, hash, packet.dup, seq)) {
       metrics.redeliveries.inc();
       return { topic: cfg.INGEST_TOPIC, ack, delivery };
     }
@@ -318,6 +318,9 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
         continue;
       }
       const batch = buffer.splice(0, cfg.INGEST_BATCH_MAX);
+      // From here on each of them is written (sendUntilDone gives up only with the process): a
+      // redelivery under its id, after its PUBACK was lost with a connection, is recognised.
+      for (const e of batch) if (e.delivery) unacked.add(e.delivery.id, e.delivery.topic, e.delivery.digest, seq, false);
       const previous = releasedSoFar;
       let released!: () => void;
       releasedSoFar = new Promise<void>((resolve) => (released = resolve));

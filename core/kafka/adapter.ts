@@ -100,9 +100,9 @@ export interface ConsumeOptions {
    * The partitions of `topic` this member owns after a rebalance. `rejoined`: the member lost its
    * membership since the last assignment (paused past the session timeout): what it held may have
    * moved on at another member, so nothing it kept about any partition can be trusted. kafkajs
-   * fetches a partition it kept from where it was, not from the committed offset.
+   * fetches every partition again from its committed offset. `memberId`: its id in the group from now on.
    */
-  onAssign(partitions: number[], rejoined: boolean): Promise<void> | void;
+  onAssign(partitions: number[], rejoined: boolean, memberId: string): Promise<void> | void;
   /** The consumer stopped for good (its retries are exhausted). */
   onCrash(error: Error): void;
 }
@@ -350,7 +350,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         const rejoined = memberId !== undefined && e.payload.memberId !== memberId;
         memberId = e.payload.memberId;
         lastBeat = Date.now();
-        void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? [], rejoined);
+        void opts.onAssign(e.payload.memberAssignment[opts.topic] ?? [], rejoined, e.payload.memberId);
       });
       consumer.on(consumer.events.HEARTBEAT, () => {
         lastBeat = Date.now();
@@ -412,6 +412,8 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           if ((!confirm && silentMs < opts.sessionTimeout / 2) || !heartbeat) return;
           // kafkajs sends it: the last one is older than the heartbeat interval.
           await heartbeat().catch((err: Error & { type?: string }) => {
+            // Answered only to a member of the current generation: it owns its partitions until it rejoins.
+            if (err.type === 'REBALANCE_IN_PROGRESS') return;
             const refused = new SluiceError(`not writing: no heartbeat for ${Math.round(silentMs / 1000)} s (paused past the session timeout?) and the group coordinator did not confirm the membership: ${err.message}`, { retriable: true, cause: err });
             // kafkajs's runner rejoins the group on an error of these types (UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS…).
             throw Object.assign(refused, { type: err.type });

@@ -37,7 +37,7 @@ export async function resetTo<V>(topology: Topology<V>, time: number, deps: { ka
   if (!deps.execute) return [...lines, 'dry run: --execute moves the offsets'].join('\n');
 
   // The sinks first: on its next start the topology resumes from what they stored, whatever Kafka says.
-  const ctx = { topology: topology.name, group, kafka, registry: deps.registry, log: deps.log, durableChanged: () => undefined, member: async () => undefined };
+  const ctx = { topology: topology.name, group, kafka, registry: deps.registry, log: deps.log, durableChanged: () => undefined, member: async () => undefined, membership: () => undefined };
   const moved: string[] = [];
   for (const [name, factory] of Object.entries(topology.sinks)) {
     const sink = await factory(ctx);

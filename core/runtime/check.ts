@@ -70,7 +70,7 @@ export async function checkTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   const kafka = connected instanceof Error ? unreachable(connected) : connected;
   const sinks = new Map<string, Sink>();
   try {
-    const ctx: SinkContext = { topology: topology.name, group: consumerGroup(topology.name), kafka, registry, log, durableChanged: () => undefined, member: async () => undefined };
+    const ctx: SinkContext = { topology: topology.name, group: consumerGroup(topology.name), kafka, registry, log, durableChanged: () => undefined, member: async () => undefined, membership: () => undefined };
     const dependencies: Record<string, true | string> = {
       kafka: connected instanceof Error ? describe(connected).replace(/\s*\n\s*/g, '; ') : true,
       ...await probeAll({

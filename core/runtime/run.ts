@@ -96,7 +96,9 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   try {
     const serde = new AvroSerde<V>(registry, valueSubject(topology.source.topic), readSchema(topology.source.schema));
     const member = async (o?: { confirm?: boolean }) => consumer?.member(o);
-    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: () => void commitAllDurable(), member };
+    // Set at every assignment, before its first batch (the consumer's handle comes only after the first join).
+    let membership: string | undefined;
+    const ctx: SinkContext = { topology: topology.name, group: groupId, replay: opts.replayed, kafka, registry, log, durableChanged: () => void commitAllDurable(), member, membership: () => membership };
     for (const [name, factory] of Object.entries(topology.sinks)) sinks.set(name, await factory(ctx));
 
     // Name in /ready, what start-up waits for, the check.
@@ -206,7 +208,8 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
           throw err;
         }
       },
-      onAssign: async (assigned, rejoined) => {
+      onAssign: async (assigned, rejoined, memberId) => {
+        membership = memberId;
         running.assign(assigned, rejoined);
         // What buffering sinks hold of a partition goes with its task (the next owner reads it again).
         for (const p of held) {
@@ -217,8 +220,8 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
         if (rejoined) log.warn({ partitions: assigned }, 'rejoined the group after losing its membership (paused past the session timeout?): every partition starts again from what is durable');
         log.info({ partitions: assigned }, 'partitions assigned');
         try {
-          // kafkajs goes on fetching a partition it had from where it was; after a lost membership
-          // that is past what the rebuilt tasks and sinks hold: back to what the group committed.
+          // After a lost membership: from what the group committed (the new owner's progress), which
+          // kafkajs fetches anyway; the seek says so explicitly and commits it under the new member id.
           const committed = rejoined ? await kafka.groupOffsets(groupId, topology.source.topic) : new Map<number, string>();
           for (const p of assigned) {
             const offset = skipAll(await resumeAt.get(p)!)?.toString() ?? committed.get(p);
@@ -274,8 +277,15 @@ function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeA
     const { topic, partition } = batch;
     const stored = (await resumeAt.get(partition)) ?? new Map<string, bigint>();
     const from = skipAll(stored);
-    const records = from === undefined ? batch.records : batch.records.filter((r) => BigInt(r.offset) >= from);
-    if (records.length === 0) return commit(); // durable already, in the sinks that keep offsets
+    // A partition kept through a rebalance is fetched again from its committed offset.
+    const done = tasks.processedBefore(partition);
+    const records = from === undefined && done === undefined ? batch.records
+      : batch.records.filter((r) => (from === undefined || BigInt(r.offset) >= from) && (done === undefined || BigInt(r.offset) >= done));
+    if (records.length === 0) {
+      if (from !== undefined) return commit(); // durable already, in the sinks that keep offsets
+      const committable = tasks.committable(partition);
+      return committable === undefined ? undefined : commit(lowestDurable(sinks.values(), { topic, partition }, committable));
+    }
     const dead: OutgoingRecord[] = [];
 
     await serde.prepare(records.map((r) => r.value));

@@ -12,14 +12,17 @@ function tasksWith(member: () => Promise<void> = async () => undefined) {
   return { tasks, sent };
 }
 
-test('a partition kept through a rebalance keeps its task; after a lost membership no task is kept', async () => {
+test('a partition kept through a rebalance keeps its task and remembers where it got to; after a lost membership no task is kept', async () => {
   const { tasks } = tasksWith();
   tasks.assign([0, 1]);
   await tasks.process(0, [rec(0), rec(1), rec(2)], [], [], '0', '3');
-  tasks.assign([0]); // still a member
+  expect(tasks.processedBefore(0)).toBeUndefined();
+  tasks.assign([0]); // still a member: partition 0 is fetched again from its commit, its task goes on
   expect(tasks.active()).toEqual([0]);
+  expect(tasks.processedBefore(0)).toBe(3n);
   tasks.assign([0], true); // rejoined after being expelled: another member may have gone on meanwhile
   expect(tasks.active()).toEqual([]);
+  expect(tasks.processedBefore(0)).toBeUndefined();
 });
 
 test('a batch of a partition this member does not own is refused, and nothing is written', async () => {

@@ -57,6 +57,8 @@ export class PartitionTasks<V> {
   private readonly locks = new Map<number, Promise<unknown>>();
   /** Per stateful partition: the position of its last changelog write (or restore), and when. */
   private readonly flushed = new Map<number, { offset: string; at: number }>();
+  /** Per partition kept through a rebalance: where its task had got to (see processedBefore). */
+  private readonly refetched = new Map<number, bigint>();
   /** The state stores of the pipeline. */
   readonly stores: string[];
 
@@ -70,12 +72,22 @@ export class PartitionTasks<V> {
   /**
    * After a rebalance: drops the tasks of revoked partitions, or of every partition when the member
    * had lost its membership (`rejoined`: another member may have gone on with them meanwhile), and
-   * starts restoring the new ones.
+   * starts restoring the new ones. A kept task goes on: see processedBefore.
    */
   assign(partitions: readonly number[], rejoined = false): void {
     for (const p of [...this.tasks.keys()]) if (rejoined || !partitions.includes(p)) this.drop(p);
+    // kafkajs fetches a kept partition again from its committed offset: its task has processed further.
+    for (const p of partitions) {
+      const position = this.positions.get(p);
+      if (position !== undefined) this.refetched.set(p, BigInt(position));
+    }
     const fresh = partitions.filter((p) => !this.tasks.has(p));
     if (fresh.length > 0) this.start(fresh);
+  }
+
+  /** For a partition kept through a rebalance: records below this offset were processed already. */
+  processedBefore(partition: number): bigint | undefined {
+    return this.refetched.get(partition);
   }
 
   /**
@@ -147,6 +159,7 @@ export class PartitionTasks<V> {
     this.tasks.delete(partition);
     this.positions.delete(partition);
     this.flushed.delete(partition);
+    this.refetched.delete(partition);
   }
 
   private now(): number {

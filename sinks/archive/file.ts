@@ -25,6 +25,7 @@ export class OpenFile {
   private minTime = Infinity;
   private maxTime = -Infinity;
   private readonly hours = new Set<number>();
+  private finished = false;
 
   private readonly writer: FileWriter;
 
@@ -57,11 +58,13 @@ export class OpenFile {
   }
 
   finish(): Promise<Buffer> {
+    this.finished = true;
     return this.writer.finish();
   }
 
+  /** Drops the file unless it is finished already (being uploaded). */
   discard(): void {
-    this.writer.discard?.();
+    if (!this.finished) this.writer.discard?.();
   }
 
   keys(prefix: string): { data: string; manifest: string } {

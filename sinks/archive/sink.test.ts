@@ -25,7 +25,7 @@ function sink(dest: Destination, over: Partial<ArchiveOptions> = {}, durableChan
   return createArchiveSink({
     destination: dest, format: parquetFormat({ compression: 'GZIP', rowGroupSize: 50_000 }), prefix: 'sensor_readings',
     maxRows: 1000, maxBytes: 1 << 30, idleMs: 60_000, retryMs: 10, ...over,
-  }, { log, durableChanged, member: async () => undefined });
+  }, { log, durableChanged, member: async () => undefined, membership: () => undefined });
 }
 const noReject = () => {
   throw new Error('unexpected reject');

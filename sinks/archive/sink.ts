@@ -33,6 +33,8 @@ interface PartitionState {
   lane: Promise<void>;
   idle?: NodeJS.Timeout;
   released: boolean;
+  /** The member id under which this process began archiving the partition. */
+  readonly membership: string | undefined;
 }
 
 const invalid = (r: Reading | undefined) =>
@@ -48,7 +50,7 @@ const invalid = (r: Reading | undefined) =>
  * so Kafka offsets are committed after the upload. Uploads are retried with backoff until they
  * succeed (the partition's consumption waits meanwhile; memory stays at one file per partition).
  */
-export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, 'log' | 'durableChanged' | 'member'>): Sink {
+export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, 'log' | 'durableChanged' | 'member' | 'membership'>): Sink {
   const { destination: dest, prefix, log } = { ...opts, log: ctx.log as Logger };
   const states = new Map<number, PartitionState>();
   let closed = false;
@@ -73,9 +75,14 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
    * Before each write: this process still owns the partition. One paused past the session timeout
    * finds, when it resumes, that another member may have archived the same offsets meanwhile.
    */
-  const owner = async (st: PartitionState) => {
-    if (st.released) throw new SluiceError(`archive: partition ${st.source.partition} was revoked; not writing`, { retriable: true });
-    await ctx.member();
+  const owner = async (st: PartitionState, confirm = false) => {
+    const still = () => {
+      if (!st.released && ctx.membership() !== st.membership) drop(st); // read again from the manifests
+      if (st.released) throw new SluiceError(`archive: partition ${st.source.partition} was revoked (or the membership lost) since its file was begun; not writing`, { retriable: true });
+    };
+    still();
+    await ctx.member({ confirm });
+    still(); // the membership may have been lost and found again meanwhile
   };
 
   /** Uploads the open file, removes what an earlier run left under the same start offset, then writes the manifest. */
@@ -96,7 +103,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       const p = file.partition;
       const theirs = (await dest.list(manifestsFrom(prefix, p, file.start))).filter((k) => k !== keys.manifest);
       if (theirs.length > 0) {
-        await ctx.member({ confirm: true }).catch(async (err: unknown) => {
+        await owner(st, true).catch(async (err: unknown) => {
           const committed = theirs.map(manifestRange).map((r) => r && dataKey(prefix, file.hour, p, r.start, r.end));
           if (!committed.includes(keys.data)) await dest.delete(keys.data);
           throw err;
@@ -141,9 +148,17 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
     st.idle.unref();
   };
 
+  // Dropped, not uploaded: a partial file would get a range that depends on when the partition moved.
+  const drop = (st: PartitionState) => {
+    st.released = true;
+    clearTimeout(st.idle);
+    st.file?.discard();
+    if (states.get(st.source.partition) === st) states.delete(st.source.partition);
+  };
+
   const state = (source: SourcePartition) => {
     let st = states.get(source.partition);
-    if (!st) states.set(source.partition, (st = { source: { topic: source.topic, partition: source.partition }, loaded: false, lane: Promise.resolve(), released: false }));
+    if (!st) states.set(source.partition, (st = { source: { topic: source.topic, partition: source.partition }, loaded: false, lane: Promise.resolve(), released: false, membership: ctx.membership() }));
     return st;
   };
 
@@ -185,12 +200,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
     },
     release(source) {
       const st = states.get(source.partition);
-      if (!st) return;
-      // Dropped, not uploaded: a partial file would get a range that depends on when the partition moved.
-      st.released = true;
-      clearTimeout(st.idle);
-      st.file?.discard();
-      states.delete(source.partition);
+      if (st) drop(st);
     },
     stopping() {
       closed = true;

@@ -72,6 +72,7 @@ export function hourlyStatsSink(env: Record<string, string | undefined> = proces
     const cfg = loadConfig(timescaleSchema, env);
     const pool = new pg.Pool({ connectionString: cfg.TIMESCALE_URL, max: 2, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // an idle connection the server dropped: the next checkout replaces it
+    pool.on('connect', (client) => client.on('error', () => undefined)); // and one checked out: its next query fails, and is retried
     const sink: Sink = {
       async check() {
         await pool.query('SELECT 1 FROM sensor_data, sensor_stats_hourly LIMIT 0').catch((err: Error) => {

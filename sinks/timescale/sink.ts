@@ -91,6 +91,9 @@ export class TimescaleSink implements Sink {
     this.pool = new pg.Pool({ connectionString: cfg.TIMESCALE_URL, max: cfg.TIMESCALE_POOL_SIZE, connectionTimeoutMillis: 5000 });
     // An idle connection the server dropped: the next checkout gets a new one.
     this.pool.on('error', (err) => log.warn({ err: { message: err.message } }, `${table.name}: idle database connection lost`));
+    // A connection checked out when the server goes away emits 'error' too (between the queries of a
+    // transaction): unheard, it would end the process. Its next query fails, and the write is retried.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.columns = table.columns.map((c) => quote(c.name)).join(', ');
     this.stage = quote(`sluice_stage_${table.name}`);
   }
