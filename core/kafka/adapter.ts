@@ -346,6 +346,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       let memberId: string | undefined;
       let lastBeat = 0;
       let heartbeat: (() => Promise<void>) | undefined;
+      const beatEveryMs = Math.min(3000, opts.sessionTimeout / 3);
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         const rejoined = memberId !== undefined && e.payload.memberId !== memberId;
         memberId = e.payload.memberId;
@@ -411,13 +412,19 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
           const silentMs = Date.now() - lastBeat;
           if ((!confirm && silentMs < opts.sessionTimeout / 2) || !heartbeat) return;
           // kafkajs sends it: the last one is older than the heartbeat interval.
+          const asked = Date.now();
+          let rebalancing = false;
           await heartbeat().catch((err: Error & { type?: string }) => {
             // Answered only to a member of the current generation: it owns its partitions until it rejoins.
-            if (err.type === 'REBALANCE_IN_PROGRESS') return;
+            if (err.type === 'REBALANCE_IN_PROGRESS') return void (rebalancing = true);
             const refused = new SluiceError(`not writing: no heartbeat for ${Math.round(silentMs / 1000)} s (paused past the session timeout?) and the group coordinator did not confirm the membership: ${err.message}`, { retriable: true, cause: err });
             // kafkajs's runner rejoins the group on an error of these types (UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS…).
             throw Object.assign(refused, { type: err.type });
           });
+          // kafkajs sends nothing while it rejoins (no member id) and resolves all the same.
+          if (!rebalancing && lastBeat < asked && Date.now() - lastBeat > beatEveryMs) {
+            throw new SluiceError(`not writing: no heartbeat for ${Math.round(silentMs / 1000)} s (paused past the session timeout?) and the client is rejoining the group`, { retriable: true });
+          }
         },
         async stop() {
           await consumer.disconnect(); // kafkajs: stops fetching, waits for the running batch, leaves the group

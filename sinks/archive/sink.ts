@@ -33,6 +33,8 @@ interface PartitionState {
   lane: Promise<void>;
   idle?: NodeJS.Timeout;
   released: boolean;
+  /** The open file's body once finished, until its upload and manifest are done. */
+  finished?: Buffer;
   /** The member id under which this process began archiving the partition. */
   readonly membership: string | undefined;
 }
@@ -88,7 +90,8 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
   /** Uploads the open file, removes what an earlier run left under the same start offset, then writes the manifest. */
   const close = async (st: PartitionState) => {
     const file = st.file!;
-    const body = await file.finish();
+    // Kept until uploaded: a step below that fails (the membership unconfirmed) is tried again with it.
+    const body = (st.finished ??= await file.finish());
     const keys = file.keys(prefix);
     const manifest = file.manifest(prefix);
     await owner(st);
@@ -116,6 +119,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
     await owner(st);
     await persist(st, `manifest ${keys.manifest}`, () => dest.put(keys.manifest, Buffer.from(`${JSON.stringify(manifest)}\n`)));
     st.file = undefined;
+    st.finished = undefined;
     log.info({ key: keys.data, rows: manifest.rows, bytes: body.length, partition: file.partition, startOffset: manifest.startOffset, endOffset: manifest.endOffset }, 'archived');
   };
 
@@ -174,6 +178,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       clearTimeout(st.idle);
       await inLane(st, async () => {
         if (!st.loaded) await load(st);
+        if (st.finished) await close(st); // an upload that failed its ownership check: before any new row
         for (const rec of records) {
           const input = rec.value as InRecord<Reading>;
           const offset = BigInt(input.offset);
