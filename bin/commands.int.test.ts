@@ -78,8 +78,9 @@ test.concurrent.each([
 ])('bin/%s %j with %j fails in one line on stderr, exit 1', async (command, args, env, why) => {
   const r = await run(command, args, env);
   expect(r.code).toBe(1);
-  expect(r.stderr.startsWith(`bin/${command}: ${why}`)).toBe(true);
-  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  const first = `bin/${command}: ${why}`;
+  expect(r.stderr.slice(0, first.length)).toBe(first); // as a string: a failure shows what came instead
+  expect(r.stderr.trimEnd().split('\n')).toEqual([r.stderr.trimEnd()]);
   expect(r.stderr).not.toContain(secret);
 }, 30_000);
 

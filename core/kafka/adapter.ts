@@ -418,7 +418,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
             // Answered only to a member of the current generation: it owns its partitions until it rejoins.
             if (err.type === 'REBALANCE_IN_PROGRESS') return void (rebalancing = true);
             const refused = new SluiceError(`not writing: no heartbeat for ${Math.round(silentMs / 1000)} s (paused past the session timeout?) and the group coordinator did not confirm the membership: ${err.message}`, { retriable: true, cause: err });
-            // kafkajs's runner rejoins the group on an error of these types (UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS…).
+            // kafkajs's runner rejoins the group on an error of these types (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION…).
             throw Object.assign(refused, { type: err.type });
           });
           // kafkajs sends nothing while it rejoins (no member id) and resolves all the same.
