@@ -18,7 +18,9 @@ import { createS3Client } from '../sinks/s3/client.ts';
 import { parquetFormat, type Reading } from '../sinks/archive/format.ts';
 import { hyparquetFormat } from '../sinks/archive/hyparquetFormat.ts';
 import { hourOf } from '../sinks/archive/layout.ts';
-import { inChild, prefill } from './lib.ts';
+import { benchLock, inChild, prefill } from './lib.ts';
+
+benchLock('archiver');
 
 type Writer = 'parquetjs-lite' | 'hyparquet-writer';
 interface Files { seconds: number; bytes: number; files: string[]; peakMiB: number }

@@ -16,7 +16,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { RegistryClient } from '../core/serde/registry.ts';
 import { readSchema } from '../core/serde/avro.ts';
-import { median } from './lib.ts';
+import { benchLock, median } from './lib.ts';
+
+benchLock('ingest');
 
 const n = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 3);

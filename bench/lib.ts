@@ -1,5 +1,8 @@
 // Shared by the benchmarks: pre-filling a topic, draining it with a topology, running a case in its own process.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { map } from 'rxjs';
 import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -10,6 +13,40 @@ import { runtimeSchema } from '../core/runtime/config.ts';
 import { RegistryClient } from '../core/serde/registry.ts';
 import { AvroSerde, readSchema } from '../core/serde/avro.ts';
 import type { Reading } from '../topologies/reading.ts';
+
+/**
+ * Benchmarks run one at a time on a quiet machine: holds $SLUICE_HOME/bench.lock until the process
+ * exits, and refuses while a live benchmark holds it. Its child processes (inChild) inherit the hold.
+ */
+export function benchLock(name: string): void {
+  if (process.env.SLUICE_BENCH_LOCK === String(process.ppid)) return;
+  const file = join(process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice'), 'bench.lock');
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid} ${name}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const [pid, holder] = readFileSync(file, 'utf8').trim().split(' ');
+      if (alive(Number(pid))) {
+        console.error(`bench ${name}: benchmark ${holder} (pid ${pid}) is running; benchmarks run one at a time (${file})`);
+        process.exit(2);
+      }
+      rmSync(file, { force: true }); // left by one that died
+    }
+  }
+  process.env.SLUICE_BENCH_LOCK = String(process.pid);
+  process.on('exit', () => rmSync(file, { force: true }));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface CaseResult { rate: number; rssMiB: number }
 

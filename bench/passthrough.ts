@@ -5,7 +5,9 @@
 import { pino } from 'pino';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { startTopology } from '../core/runtime/run.ts';
-import { benchConfig, median, passthrough, prefill } from './lib.ts';
+import { benchLock, benchConfig, median, passthrough, prefill } from './lib.ts';
+
+benchLock('passthrough');
 
 const n = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 3);

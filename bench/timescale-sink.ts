@@ -14,7 +14,9 @@ import type { Reading } from '../topologies/reading.ts';
 import { COPY_HEADER, COPY_TRAILER, CopyRows } from '../sinks/timescale/encode.ts';
 import { sensorData } from '../sinks/timescale/table.ts';
 import { createTestDb, withClient } from '../sinks/timescale/testdata/db.ts';
-import { benchConfig, drain, inChild, median, prefill, type CaseResult } from './lib.ts';
+import { benchLock, benchConfig, drain, inChild, median, prefill, type CaseResult } from './lib.ts';
+
+benchLock('timescale-sink');
 
 if (process.argv[2] === 'sink') {
   // The child: the sink topology as the writer role, timed until the group committed every record

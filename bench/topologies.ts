@@ -7,7 +7,9 @@ import { alertingTopology } from '../topologies/alerting.ts';
 import { hourlyAggregatesTopology } from '../topologies/hourly-aggregates.ts';
 import { ensureSchema } from '../sinks/timescale/schema.ts';
 import type { Reading } from '../topologies/reading.ts';
-import { drain, inChild, passthrough, prefill, row, type CaseResult } from './lib.ts';
+import { benchLock, drain, inChild, passthrough, prefill, row, type CaseResult } from './lib.ts';
+
+benchLock('topologies');
 
 const T0 = Date.UTC(2026, 10, 20);
 const benchDb = () => {

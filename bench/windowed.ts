@@ -7,7 +7,9 @@ import { map } from 'rxjs';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, minutes, type Topology } from '../core/index.ts';
 import { TopologyTestDriver } from '../core/testing/index.ts';
 import type { Reading } from '../topologies/reading.ts';
-import { drain, inChild, passthrough, prefill, row } from './lib.ts';
+import { benchLock, drain, inChild, passthrough, prefill, row } from './lib.ts';
+
+benchLock('windowed');
 
 interface Stats { count: number; sum: number; min: number; max: number }
 const T0 = Date.UTC(2026, 10, 20);

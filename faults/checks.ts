@@ -433,3 +433,14 @@ export async function checkPipeline(o: CheckOptions): Promise<CheckRow[]> {
   ]);
   return [db.readings, archive, db.hourly, db.alerts, dlq];
 }
+
+/** The archive against sensor_data over every hour of the run: after the drain the archiver has uploaded (and committed) every file. */
+export async function archiveWholeRun(env: Record<string, string | undefined>, url: string, from: Date): Promise<CheckRow> {
+  const hour = 3_600_000;
+  const to = new Date(Math.ceil((Date.now() + 1) / hour) * hour);
+  const cfg = loadConfig(archiveSchema, env);
+  // Imported when used, as in archiveCheck: hyparquet is ESM only.
+  const { countArchive, countTable } = await import('../sinks/archive/verify.ts');
+  const row = checkArchive(await countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to), await countTable(url, from, to), '');
+  return { ...row, check: 'archive, open hour too', expected: `every hour from ${from.toISOString()}: 0 differing, 0 archived twice` };
+}

@@ -1,26 +1,17 @@
 // bin/fault-suite: the whole pipeline as separate processes against the real local stack, faults
 // injected on a schedule (faults/schedule.ts), then the end checks (faults/checks.ts) and one table.
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { runCommand } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
-import { loadConfig } from '../core/config.ts';
-import { connectKafka, type KafkaAdapter } from '../core/kafka/adapter.ts';
-import { createLogger } from '../core/log.ts';
-import { DLQ_TOPIC, valueSubject } from '../core/naming.ts';
-import { RegistryClient } from '../core/serde/registry.ts';
-import { readSchema } from '../core/serde/avro.ts';
-import { stackEnv } from '../infra/stack/settings.ts';
-import { archiveSchema, destinationOf } from '../sinks/archive/config.ts';
-import { checkArchive, checkPipeline, formatTable, markdownTable, type CheckRow } from './checks.ts';
-import { Pipeline, simProgress, watch, within, type Watch } from './pipeline.ts';
-import { defaultOutageS, describeFault, faultKinds, pipelineShape, planFaults, type FaultKind, type Plan, type PlannedFault } from './schedule.ts';
-import { assertStackOwned, killKafka, outage, pauseKafka, removeRun, restoreStack, startPrivateBroker, startPrivatePostgres, type PrivateBroker, type PrivatePostgres } from './services.ts';
-import { runNames } from './topologies.ts';
+import { archiveWholeRun, checkPipeline, formatTable, markdownTable } from './checks.ts';
+import { simProgress, watch, type Watch } from './pipeline.ts';
+import { defaultOutageS, describeFault, faultKinds, planFaults, type FaultKind, type Plan, type PlannedFault } from './schedule.ts';
+import { killKafka, outage, pauseKafka, type PrivateBroker, type PrivatePostgres } from './services.ts';
+import { processRows, withRun, type Devices, type Note, type Row } from './run.ts';
+import type { Pipeline } from './pipeline.ts';
 
 const usage = `usage: bin/fault-suite [--minutes <n>] [--seed <n>] [--rate <n>] [--outage <s>] [--run-dir <dir>] [--keep]
 
@@ -55,10 +46,7 @@ const HOURLY_GRACE_MS = 600_000; // topologies/hourly-aggregates.ts's default, w
 const DB_TABLES = ['sensor_data', 'alerts', 'sensor_stats_hourly', 'sluice_sink_offsets'];
 
 interface Options { minutes: number; seed: number; rate: number; outageS: number; runDir?: string; keep: boolean }
-type Row = { check: string; expected: string; found: string; ok: boolean | '' };
 interface Outcome { fault: PlannedFault; recoveryMs?: number; detail?: string }
-type Env = Record<string, string | undefined>;
-type Note = (line: string) => void;
 
 const num = (name: string, v: string | undefined, def: number) => {
   const n = v === undefined ? def : Number(v);
@@ -66,81 +54,11 @@ const num = (name: string, v: string | undefined, def: number) => {
   return n;
 };
 
-const stamp = (d: Date) => d.toISOString().replace(/\D/g, '').slice(0, 14);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-
-/** What every process of the run gets: the stack's Kafka, registry and object store, the run's own database, broker and names. */
-function runEnv(stack: Record<string, string>, id: string, pgUrl: string, mqttUrl: string): Env {
-  const names = runNames(id);
-  return {
-    KAFKA_BROKERS: stack.KAFKA_BROKERS, SCHEMA_REGISTRY_URL: stack.SCHEMA_REGISTRY_URL,
-    S3_ENDPOINT: stack.S3_ENDPOINT, S3_BUCKET: stack.S3_BUCKET, S3_REGION: stack.S3_REGION, S3_FORCE_PATH_STYLE: stack.S3_FORCE_PATH_STYLE,
-    S3_ACCESS_KEY_ID: stack.S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: stack.S3_SECRET_ACCESS_KEY,
-    TIMESCALE_URL: pgUrl, MQTT_BROKER: mqttUrl, MQTT_WS_URL: undefined, MQTT_TOPIC_FILTER: undefined, MQTT_SHARE_GROUP: undefined,
-    SLUICE_FAULTS_ID: id, INGEST_TOPIC: names.readings, MQTT_CLIENT_ID: `${id}-ingest`, MQTT_TOPIC_TEMPLATE: `${id}/{device_id}/{sensor_type}`,
-    // A SIGSTOP of 15 s outlasts the session: the paused instance's partitions move to the other.
-    SLUICE_SESSION_TIMEOUT_MS: '10000', ALERT_CLEAR_AFTER_MS: '5000',
-    // Readings never pause for ARCHIVE_IDLE_MS while the devices run: files close on their row count
-    // too, so that uploads (and the archive.upload fault point) happen during a short run.
-    ARCHIVE_PREFIX: id, ARCHIVE_IDLE_MS: '5000', ARCHIVE_MAX_ROWS: '1000',
-    // Nothing of the caller's environment that would change what is tested.
-    SLUICE_FAULT: undefined, HOURLY_IDLE_MS: undefined, HOURLY_GRACE_MS: undefined, SLUICE_OPS_PORT: undefined,
-  };
-}
-
-/** Tables, schema subjects and topics of the run; returns sluice.dlq's end offsets, where the run's dead letters start. */
-async function prepare(root: string, runDir: string, env: Env, kafka: KafkaAdapter): Promise<Map<number, string>> {
-  const schema = spawnSync(join(root, 'bin', 'timescale-schema'), [], { env: { ...process.env, TIMESCALE_URL: env.TIMESCALE_URL }, encoding: 'utf8' });
-  appendFileSync(join(runDir, 'setup.log'), `${schema.stdout}${schema.stderr}`);
-  if (schema.status !== 0) throw new Error(`bin/timescale-schema failed; see ${runDir}/setup.log`);
-  const names = runNames(env.SLUICE_FAULTS_ID!);
-  const registry = new RegistryClient(env.SCHEMA_REGISTRY_URL!);
-  for (const [topic, s] of [[names.readings, 'sensor-readings'], [names.alerts, 'alerts'], [names.stats, 'sensor-stats-hourly']] as const) {
-    await registry.register(valueSubject(topic), readSchema(s));
-  }
-  await kafka.ensureTopics([names.readings, names.alerts, names.stats, DLQ_TOPIC].map((topic) => ({ topic, partitions: 6 })));
-  return new Map((await kafka.watermarks(DLQ_TOPIC)).map((w) => [w.partition, w.high]));
-}
-
-interface Devices {
-  log: string;
-  started: number;
-  /** Waits until they end by themselves (or `signal`), then SIGTERM; resolves when they have exited. */
-  stop(signal: AbortSignal): Promise<void>;
-  running(): boolean;
-}
-
-/** bin/simulate-devices: 20 devices, half JSON and half bare readings, bad messages and anomaly episodes, every message logged. */
-function startDevices(root: string, runDir: string, o: Options, id: string, broker: string, note: Note): Devices {
-  const log = join(runDir, 'sim.jsonl');
-  const out = openSync(join(runDir, 'sim.log'), 'a');
-  // Half as long again as the schedule, which runs late when recoveries take longer than planned:
-  // the last faults still see traffic. Episodes and bad messages are spread over the whole duration.
-  const duration = Math.round(o.minutes * 90);
-  const args = ['--format', 'mixed', '--devices', '20', '--rate', String(o.rate), '--duration', String(duration), '--log', log,
-    '--bad', '20', '--episodes', String(Math.max(3, Math.round(o.minutes * 2))), '--prefix', id, '--broker', broker];
-  const started = Date.now();
-  const child = spawn(join(root, 'bin', 'simulate-devices'), args, { env: { ...process.env, MQTT_BROKER: broker }, stdio: ['ignore', out, out], detached: true });
-  closeSync(out);
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  note(`devices publishing ${o.rate}/s: bin/simulate-devices ${args.join(' ')}`);
-  return {
-    log,
-    started,
-    running: () => child.exitCode === null && child.signalCode === null,
-    async stop(signal) {
-      const aborted = new Promise((res) => signal.addEventListener('abort', res, { once: true }));
-      if (!signal.aborted) await within(Math.max(0, started + duration * 1000 - Date.now()), Promise.race([exited, aborted]));
-      if (child.exitCode === null) note('stopping the devices (SIGTERM)');
-      child.kill('SIGTERM');
-      note(`devices stopped (exit ${await within(120_000, exited)})`);
-    },
-  };
-}
 
 /** The faults, one at a time: each waits for its time and for the pipeline to have recovered from the last. */
 async function runFaults(plan: Plan, w: Watch, d: Targets & { devices: Devices }, signal: AbortSignal, note: Note): Promise<Outcome[]> {
@@ -166,53 +84,27 @@ async function runFaults(plan: Plan, w: Watch, d: Targets & { devices: Devices }
 }
 
 async function runSuite(o: Options, signal: AbortSignal): Promise<number> {
-  const root = resolve(import.meta.dirname, '..');
-  const started = new Date();
-  const id = `faults-${stamp(started)}`;
-  const names = runNames(id);
-  const home = process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice');
-  const runDir = resolve(o.runDir ?? join(home, 'logs', 'faults', id));
-  mkdirSync(runDir, { recursive: true });
-  const note: Note = (line) => {
-    const t = Math.round((Date.now() - started.getTime()) / 1000);
-    console.log(`[${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}] ${line}`);
-    appendFileSync(join(runDir, 'suite.log'), `${new Date().toISOString()} ${line}\n`);
-  };
   const plan = planFaults({ minutes: o.minutes, seed: o.seed, outageS: o.outageS });
-  note(`run ${id}, seed ${o.seed}, ${plan.faults.length} faults in ${o.minutes} min; logs in ${runDir}`);
-  for (const f of plan.faults) note(`  planned ${describeFault(f)}`);
-  await assertStackOwned();
-
-  const stack = stackEnv();
-  const brokers = stack.KAFKA_BROKERS!.split(',');
-  let pgsql: PrivatePostgres | undefined;
-  let mqtt: PrivateBroker | undefined;
-  let kafka: KafkaAdapter | undefined;
-  let pipeline: Pipeline | undefined;
-  let devices: Devices | undefined;
-  let allOk = false;
-  try {
-    pgsql = await startPrivatePostgres();
-    mqtt = await startPrivateBroker(root);
-    note(`private PostgreSQL ${pgsql.url}, private Mosquitto ${mqtt.url}`);
-    const env = runEnv(stack, id, pgsql.url, mqtt.url);
-    kafka = await connectKafka(brokers, `${id}-suite`, createLogger('fault-suite', 'silent', 'stderr'));
-    const dlqFrom = await prepare(root, runDir, env, kafka);
-
-    const p = new Pipeline({ root, runDir, env, nameOf: names.topology, note });
-    pipeline = p;
-    for (const { topology, instances } of pipelineShape) for (let i = 0; i < instances; i++) await p.add(topology);
+  const header = (id: string, runDir: string) => [
+    `run ${id}, seed ${o.seed}, ${plan.faults.length} faults in ${o.minutes} min; logs in ${runDir}`,
+    ...plan.faults.map((f) => `  planned ${describeFault(f)}`),
+  ];
+  const ok = await withRun({ kind: 'faults', runDir: o.runDir, keep: o.keep, disruptsStack: true, header }, async (run) => {
+    const { id, names, runDir, note, pgsql, mqtt, kafka, pipeline: p, dlqFrom, env, brokers } = run;
     const logOf = join(runDir, 'sim.jsonl');
     const w = watch({ kafka, pipeline: p, topic: names.readings, lagGroups: LAG_GROUPS, allGroups: [...LAG_GROUPS, 'archiver'], progress: simProgress(logOf), signal });
     if (!(await w.untilReady(180_000))) throw new Error(`the pipeline did not become ready within 180 s; see the logs in ${runDir}`);
     note(`pipeline ready: ${p.slots.map((s) => `${s.topology}#${s.index} :${s.port}`).join(', ')}`);
-    devices = startDevices(root, runDir, o, id, mqtt.url, note);
+    // Twice the schedule and 5 minutes more: it runs late when services take long to start again (the
+    // registry took 100 s for a 30 s outage). The devices are stopped once the last fault is over;
+    // episodes and bad messages are spread over the whole duration, and about half of them are sent.
+    const devices = run.startDevices({ rate: o.rate, durationS: Math.round(o.minutes * 120 + 300), bad: Math.round(o.minutes * 8), episodes: Math.max(6, Math.round(o.minutes * 4)) });
     // The schedule starts once the pipeline keeps up: its groups have joined and caught up the first time.
     const warm = await w.recovered(o.rate * 3, RECOVERY_TIMEOUT_MS);
     note(warm === undefined ? 'the pipeline did not catch up with the devices within 240 s; starting the faults anyway' : `pipeline caught up in ${seconds(warm)}; faults start`);
 
     const outcomes = await runFaults(plan, w, { pipeline: p, pgsql, mqtt, devices }, signal, note);
-    await devices.stop(signal);
+    await devices.stop();
     const simStoppedAt = Date.now();
     note('waiting until the pipeline has drained');
     const drain = await w.drained(DRAIN_TIMEOUT_MS);
@@ -238,33 +130,21 @@ async function runSuite(o: Options, signal: AbortSignal): Promise<number> {
       ...faultRows(outcomes, plan.faults),
       { check: 'drained', expected: `every message acked, every group committed within ${DRAIN_TIMEOUT_MS / 1000} s`, found: drain.ok ? 'yes' : `no: ${left}`, ok: drain.ok },
       ...checks,
-      ...pipelineShape.map(({ topology }) => ({ check: `peak RSS ${topology}`, expected: '', found: `${Math.round((p.peakRssKiB.get(topology) ?? 0) / 1024)} MiB`, ok: '' as const })),
-      ...pipelineShape.map(({ topology }) => ({ check: `restarts ${topology}`, expected: '', found: restartsOf(p.restarts.get(topology) ?? []), ok: '' as const })),
+      ...processRows(p),
     ];
-    allOk = rows.every((r) => r.ok !== false) && outcomes.length === plan.faults.length;
+    const allOk = rows.every((r) => r.ok !== false) && outcomes.length === plan.faults.length;
     console.log(`\n${formatTable(rows)}\n`);
     writeFileSync(join(runDir, 'report.md'), `# Fault suite ${id} (seed ${o.seed}, ${o.minutes} min)\n\n${markdownTable(rows)}\n`);
-    writeFileSync(join(runDir, 'report.json'), `${JSON.stringify({ id, seed: o.seed, minutes: o.minutes, ok: allOk, seconds: (Date.now() - started.getTime()) / 1000, rows }, null, 2)}\n`);
+    writeFileSync(join(runDir, 'report.json'), `${JSON.stringify({ id, seed: o.seed, minutes: o.minutes, ok: allOk, seconds: (Date.now() - run.started) / 1000, rows }, null, 2)}\n`);
     if (!allOk) {
       if (checks.find((r) => r.check === 'readings')?.ok === false) await noteDuplicates(pgsql.url, note);
       pgsql.dump(join(runDir, 'db'), DB_TABLES);
       note(`the run's tables are in ${runDir}/db/*.csv`);
     }
-    note(`${allOk ? 'every check ok' : 'FAILED'} in ${seconds(Date.now() - started.getTime())}; report ${runDir}/report.md`);
-    return allOk ? 0 : 1;
-  } finally {
-    if (devices?.running()) await devices.stop(AbortSignal.abort());
-    // The stack first: processes stopped while Kafka is down could not commit what they drained.
-    for (const done of await restoreStack()) note(`stack: ${done}`);
-    await pipeline?.stopAll();
-    pgsql?.destroy(join(runDir, 'postgres.log'));
-    await mqtt?.destroy(join(runDir, 'mosquitto.log'));
-    if (kafka) {
-      if (allOk && !o.keep) await removeRun(id, kafka, stack).then(() => note(`removed the run's topics, groups, subjects and archive`), (err: Error) => note(`could not remove the run's topics: ${err.message}`));
-      else note(`kept: Kafka topics ${names.readings}, ${names.alerts}, ${names.stats} and the changelogs of ${id}-*, subjects <topic>-value, archive s3://${stack.S3_BUCKET}/${id}/`);
-      await kafka.close().catch(() => undefined);
-    }
-  }
+    note(`${allOk ? 'every check ok' : 'FAILED'} in ${seconds(Date.now() - run.started)}; report ${runDir}/report.md`);
+    return allOk;
+  });
+  return ok ? 0 : 1;
 }
 
 interface Targets { pipeline: Pipeline; pgsql: PrivatePostgres; mqtt: PrivateBroker }
@@ -318,17 +198,6 @@ async function waitForStats(url: string, cutoff: () => number, note: (l: string)
   }
 }
 
-/** The archive against sensor_data over every hour of the run: after the drain the archiver has uploaded (and committed) every file. */
-async function archiveWholeRun(env: Record<string, string | undefined>, url: string, from: Date): Promise<CheckRow> {
-  const hour = 3_600_000;
-  const to = new Date(Math.ceil((Date.now() + 1) / hour) * hour);
-  const cfg = loadConfig(archiveSchema, env);
-  // Imported when used, as checks.ts does: hyparquet is ESM only.
-  const { countArchive, countTable } = await import('../sinks/archive/verify.ts');
-  const row = checkArchive(await countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to), await countTable(url, from, to), '');
-  return { ...row, check: 'archive, open hour too', expected: `every hour from ${from.toISOString()}: 0 differing, 0 archived twice` };
-}
-
 /** Evidence for a readings check that failed: the values stored more than once, with their seq (the value's last 7 decimals, see uniqueValue in connectors/mqtt/simulate.ts). */
 async function noteDuplicates(url: string, note: (l: string) => void): Promise<void> {
   const db = new pg.Client({ connectionString: url });
@@ -358,13 +227,6 @@ function faultRows(outcomes: Outcome[], planned: PlannedFault[]): Row[] {
     const want = planned.filter((x) => x.kind === kind).length;
     return { check: `fault ${kind}`, expected: `${want} injected, each recovered within ${RECOVERY_TIMEOUT_MS / 1000} s`, found, ok: mine.length === want && notRecovered === 0 };
   });
-}
-
-function restartsOf(reasons: string[]): string {
-  if (reasons.length === 0) return '0';
-  const counts = new Map<string, number>();
-  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return `${reasons.length} (${[...counts].map(([r, n]) => `${r} ×${n}`).join(', ')})`;
 }
 
 await runCommand('bin/fault-suite', {

@@ -1,9 +1,10 @@
-import { Kafka, logLevel, type Consumer, type ConsumerRunConfig, type Message, type Producer, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type ConsumerRunConfig, type Message, type Admin, type IHeaders, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { kafkaLogCreator } from '../log.ts';
 import { SluiceError } from '../errors.ts';
 import { STARTUP_TIMEOUT_MS, untilReady, type Startup } from '../retry.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
+import { createSender } from './sender.ts';
 
 /**
  * The thin seam between Sluice and its Kafka client (kafkajs today). The runtime and the sinks use
@@ -221,6 +222,20 @@ async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitio
 }
 
 /** Partitions of `names` without a leader, or topics without partitions yet; empty when all can be written and read. */
+/**
+ * kafkajs's runner rejoins the group on an error whose `type` says the membership is gone, but its
+ * commit wraps such an error in one without the type, and the consumer crashed instead (after Kafka
+ * had been paused past the session timeout: "The coordinator is not aware of this member").
+ */
+const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+export async function commitOffsets(consumer: Pick<Consumer, 'commitOffsets'>, offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+  await consumer.commitOffsets(offsets).catch((err: Error & { type?: string; cause?: { type?: string } }) => {
+    const type = err.cause?.type;
+    if (err.type === undefined && type !== undefined && MEMBERSHIP_LOST.has(type)) Object.assign(err, { type });
+    throw err;
+  });
+}
+
 async function leaderless(admin: Admin, names: string[]): Promise<string[]> {
   const { topics } = await admin.fetchTopicMetadata({ topics: names });
   return topics.flatMap((t) => (t.partitions.length === 0 ? [t.name] : t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`)));
@@ -237,8 +252,9 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
   // The Java client's murmur2 partitioner: keys land where Kafka Streams and Connect put them.
   // Idempotent (Kafka's enable.idempotence): a produce request retried after a timeout or a broker
   // restart, that Kafka had written, is not written twice (the fault suite found 908 such copies of
-  // readings, and dead letters twice, without it). kafkajs then keeps one request in flight per broker.
-  const producer: Producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false, idempotent: true });
+  // readings, and dead letters twice, without it). kafkajs then keeps one request in flight per broker,
+  // and one send at a time runs (see sender.ts).
+  const sender = createSender({ newProducer: () => kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false, idempotent: true }), log });
   const ready = <T>(what: string, attempt: () => Promise<T>) => untilReady(what, attempt, { log, ...startup });
   // A client without kafkajs's own retries (they take seconds) and logs: each attempt fails fast and
   // says why, and the wait logs it once per attempt.
@@ -246,10 +262,10 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
   try {
     await ready(`Kafka at ${brokers.join(',')}`, async () => {
       await probe.connect().finally(() => probe.disconnect().catch(() => undefined));
-      await Promise.all([admin.connect(), producer.connect()]);
+      await Promise.all([admin.connect(), sender.connect()]);
     });
   } catch (err) {
-    await Promise.all([admin.disconnect(), producer.disconnect()]).catch(() => undefined);
+    await Promise.all([admin.disconnect(), sender.close()]).catch(() => undefined);
     throw err;
   }
   const consumers = new Set<Consumer>();
@@ -276,6 +292,9 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         })) log.info({ topics: missing.map((t) => t.topic) }, 'created topics');
         const without = await leaderless(admin, names);
         if (without.length > 0) throw new SluiceError(`no leader yet for ${without.join(', ')}`, { retriable: true });
+        // On a broker just started, metadata can name a leader that does not answer as one yet
+        // (NOT_LEADER_FOR_PARTITION on the first offsets request): ask each once.
+        for (const name of names) await admin.fetchTopicOffsets(name);
       });
     },
     async partitionCount(topic) {
@@ -332,13 +351,15 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       const doomed = topics.filter((t) => existing.has(t));
       if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
     },
-    async send(batches) {
-      // One request per chunk, in order: a request over the broker's message.max.bytes (1 MiB) is refused whole.
-      for (const topicMessages of chunkBySize(batches, maxRequestBytes)) await producer.sendBatch({ topicMessages, acks: -1 });
-    },
+    // One request per chunk, in order: a request over the broker's message.max.bytes (1 MiB) is refused whole.
+    send: (batches) => sender.send(chunkBySize(batches, maxRequestBytes)),
     async consume(opts) {
       const consumer = kafka.consumer({
         groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: opts.sessionTimeout, heartbeatInterval: Math.min(3000, opts.sessionTimeout / 3), maxBytesPerPartition: 512 << 10, maxBytes: 8 << 20,
+        // How long a join waits for the members the coordinator knows (kafkajs: 60 s): after a Kafka
+        // restart the stateful groups waited that long for members that never came back. A member
+        // later than this is expelled and fenced (member()), and joins again.
+        rebalanceTimeout: Math.max(20_000, 2 * opts.sessionTimeout),
       });
       consumers.add(consumer);
       // Membership: a new member id at a join means the coordinator had expelled this member; the
@@ -360,7 +381,14 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       // Until it has joined, a crash is start-up's to judge (a coordinator still loading is normal).
       let joining = true;
       let crashedJoining: Error | undefined;
+      // A crashed runner's member is gone: a batch of it still running (a send waiting for Kafka) must
+      // not keep that member alive with heartbeats, nor be let write, until the consumer has joined
+      // again. (Its heartbeats held a join after a Kafka restart for the whole rebalance timeout.)
+      let runs = 0;
       consumer.on(consumer.events.CRASH, (e) => {
+        runs++;
+        heartbeat = undefined;
+        lastBeat = 0;
         if (e.payload.restart) return;
         if (joining) crashedJoining = e.payload.error;
         else opts.onCrash(e.payload.error);
@@ -370,14 +398,17 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: opts.concurrency,
         eachBatch: async ({ batch, isRunning, isStale, heartbeat: beatNow, resolveOffset }) => {
+          const run = runs;
           heartbeat = beatNow;
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           const records = batch.messages.map(toRaw);
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          const beat = setInterval(() => beatNow().catch(() => undefined), heartbeatEveryMs);
+          const beat = setInterval(() => {
+            if (run === runs) beatNow().catch(() => undefined);
+          }, heartbeatEveryMs);
           try {
             await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async (offset = next) => {
-              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+              await commitOffsets(consumer, [{ topic: batch.topic, partition: batch.partition, offset }]);
             });
           } finally {
             clearInterval(beat);
@@ -405,12 +436,16 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
       return {
         async seek(partition, offset) {
           consumer.seek({ topic: opts.topic, partition, offset });
-          await consumer.commitOffsets([{ topic: opts.topic, partition, offset }]);
+          await commitOffsets(consumer, [{ topic: opts.topic, partition, offset }]);
         },
-        commit: (partition, offset) => consumer.commitOffsets([{ topic: opts.topic, partition, offset }]),
+        commit: (partition, offset) => commitOffsets(consumer, [{ topic: opts.topic, partition, offset }]),
         async member({ confirm = false } = {}) {
           const silentMs = Date.now() - lastBeat;
-          if ((!confirm && silentMs < opts.sessionTimeout / 2) || !heartbeat) return;
+          if (!confirm && silentMs < opts.sessionTimeout / 2) return;
+          if (!heartbeat) {
+            if (lastBeat === 0) throw new SluiceError('not writing: the consumer stopped and is joining the group again', { retriable: true });
+            return; // joined, no batch yet: kafkajs's own heartbeats (lastBeat) say it is a member
+          }
           // kafkajs sends it: the last one is older than the heartbeat interval.
           const asked = Date.now();
           let rebalancing = false;
@@ -437,7 +472,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
     },
     async close() {
       for (const c of consumers) await c.disconnect();
-      await Promise.all([producer.disconnect(), admin.disconnect()]);
+      await Promise.all([sender.close(), admin.disconnect()]);
     },
   };
 }

@@ -32,3 +32,12 @@ test('a given partition is kept; records without a key go round robin over parti
   expect(new Set(seen)).toEqual(new Set([0, 2]));
   expect(seen[0]).not.toBe(seen[1]);
 });
+
+test('a record without a key keeps its partition when kafkajs partitions its send again for a retry', () => {
+  const pick = javaCompatiblePartitioner();
+  const partitionMetadata = [0, 1, 2, 3].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+  const deadLetter = { value: Buffer.from('not a number') };
+  const first = pick({ topic: 'sluice.dlq', partitionMetadata, message: deadLetter });
+  for (let retry = 0; retry < 5; retry++) expect(pick({ topic: 'sluice.dlq', partitionMetadata, message: deadLetter })).toBe(first);
+  expect(pick({ topic: 'sluice.dlq', partitionMetadata, message: { value: Buffer.from('another') } })).not.toBe(first);
+});

@@ -34,7 +34,7 @@ export function murmur2(data: Uint8Array): number {
 /**
  * Kafka's default partitioning, as the Java client and kafkajs' DefaultPartitioner do it: the given
  * partition, else murmur2 of the key modulo the partition count, else round robin over partitions
- * with a leader. kafkajs' own computes murmur2 with 64-bit Long objects, several per key byte.
+ * with a leader (the choice is then written into the message). kafkajs' own computes murmur2 with 64-bit Long objects, several per key byte.
  */
 export const javaCompatiblePartitioner: ICustomPartitioner = () => {
   const counters = new Map<string, number>();
@@ -47,6 +47,11 @@ export const javaCompatiblePartitioner: ICustomPartitioner = () => {
     const next = (counters.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1;
     counters.set(topic, next);
     const available = partitionMetadata.filter((p) => p.leader >= 0);
-    return available.length > 0 ? available[(next & 0x7fffffff) % available.length]!.partitionId : (next & 0x7fffffff) % partitionMetadata.length;
+    // The choice sticks to the message: kafkajs partitions a send again at each retry, and a retry
+    // sent to another partition is no longer the same batch to an idempotent producer. The fault
+    // suite found a dead letter in two partitions, and the next one of the first partition dropped
+    // by Kafka as a duplicate of the first attempt (its sequence numbers had been given back).
+    message.partition = available.length > 0 ? available[(next & 0x7fffffff) % available.length]!.partitionId : (next & 0x7fffffff) % partitionMetadata.length;
+    return message.partition;
   };
 };

@@ -215,6 +215,44 @@ test('a member paused past the session timeout after an upload deletes nothing t
   }
 });
 
+test('a member paused past the session timeout while it waits to retry an upload uploads nothing beside the new owner\'s file', async () => {
+  const id = newTest();
+  const input = `${id}.in`;
+  const dir = mkdtempSync(join(tmpdir(), `${id}-s3-`));
+  const store = await privateObjectStore(dir);
+  try {
+    await createTopics([input], 1);
+    const serde = await registerReadings(input);
+    const send = (from: number, count: number) => produce(input, readings(count, from).map((r) => ({ key: r.device_id, value: serde.encode(r) })));
+    const dest = s3Destination(store.s3, store.env.S3_BUCKET, 16 << 20);
+    const env = { ...store.env, ARCHIVE_PREFIX: id, ARCHIVE_IDLE_MS: '2000', ARCHIVE_RETRY_MAX_MS: '4000' };
+    await send(0, 1000);
+    const paused = start(id, 'a', 'retrying', env);
+    await waitFor('offsets 0–999 archived', async () => ((await committed(`${id}-archiver-a`, input)) === '1000' ? true : undefined), 60_000);
+    // Offsets 1000–3999 close for idleness while the store is down: the upload waits between attempts.
+    await store.stop();
+    await send(1000, 3000);
+    await waitFor('a second failed attempt', async () => ((logOf(paused).match(/upload of \S+ failed, retrying/g) ?? []).length >= 2 ? true : undefined), 60_000);
+    paused.child.kill('SIGSTOP');
+    await store.start();
+    await send(4000, 1000);
+    // The partition moves once the session (6 s) expires; the new owner archives 1000–4999.
+    const owner = start(id, 'a', 'owner', env);
+    await waitFor('the new owner to archive 1000–4999', async () => ((await committed(`${id}-archiver-a`, input)) === '5000' ? true : undefined), 120_000);
+
+    // Its next attempt is due: it asks first, and the coordinator no longer knows it.
+    paused.child.kill('SIGCONT');
+    await waitFor('the paused member to rejoin', async () => (/rejoined the group after losing its membership/.test(logOf(paused)) ? true : undefined), 60_000);
+    expect(await Promise.all([stop(paused), stop(owner)])).toEqual([0, 0]);
+    expect((await dest.list(`${id}/date=`)).map((k) => k.slice(k.lastIndexOf('/') + 1))).toEqual(['0-0-999.parquet', '0-1000-4999.parquet']);
+    expect((await dest.list(`${id}/_manifests/`)).map((k) => manifestRange(k)!)).toEqual([{ start: 0n, end: 999n }, { start: 1000n, end: 4999n }]);
+  } finally {
+    await store.stop();
+    store.s3.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a file of ARCHIVE_PART_BYTES or more goes up as a multipart upload and reads back whole', async () => {
   const s3 = createS3Client(conn);
   const dest = s3Destination(s3, conn.S3_BUCKET, 5 << 20);

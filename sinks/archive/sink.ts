@@ -94,8 +94,12 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
     const body = (st.finished ??= await file.finish());
     const keys = file.keys(prefix);
     const manifest = file.manifest(prefix);
-    await owner(st);
-    await persist(st, `upload of ${keys.data}`, () => dest.put(keys.data, body));
+    // Asked again before each attempt: a retry that waited through a pause past the session timeout
+    // uploaded a file beside the new owner's (the fault suite: 594 rows archived twice).
+    await persist(st, `upload of ${keys.data}`, async () => {
+      await owner(st);
+      await dest.put(keys.data, body);
+    });
     faultPoint('archive.uploaded');
     await owner(st);
     // A file closed by the idle timeout, uploaded, then lost to a crash before its manifest, comes
@@ -116,8 +120,10 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       for (const k of same) if (k !== keys.data && k !== keys.manifest) await dest.delete(k);
     };
     await persist(st, 'removal of stale objects', stale);
-    await owner(st);
-    await persist(st, `manifest ${keys.manifest}`, () => dest.put(keys.manifest, Buffer.from(`${JSON.stringify(manifest)}\n`)));
+    await persist(st, `manifest ${keys.manifest}`, async () => {
+      await owner(st);
+      await dest.put(keys.manifest, Buffer.from(`${JSON.stringify(manifest)}\n`));
+    });
     st.file = undefined;
     st.finished = undefined;
     log.info({ key: keys.data, rows: manifest.rows, bytes: body.length, partition: file.partition, startOffset: manifest.startOffset, endOffset: manifest.endOffset }, 'archived');
