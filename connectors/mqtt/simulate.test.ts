@@ -168,3 +168,19 @@ describe('options', () => {
     expect(() => from({ format: 'xml' })).toThrow('--format must be bare or json or mixed, got "xml"');
   });
 });
+
+test('a burst (one clock reading for many messages) still gives every reading of a sensor its own device time', () => {
+  const o: SimulateOptions = {
+    broker: 'mqtt://unused', devices: 2, sensors: ['temperature', 'humidity'], rate: 1000, count: 400, qos: 1, format: 'json',
+    anomalies: 0, threshold: 35, prefix: 'sensors',
+  };
+  const plan = messagePlan(o);
+  const times = new Map<string, number[]>();
+  for (let i = 0; i < o.count; i++) {
+    const line = plan.next(i, Date.UTC(2026, 5, 1, 12)).line;
+    const series = `${line.device}/${line.sensor}`;
+    times.set(series, [...(times.get(series) ?? []), line.time!]);
+  }
+  expect(times.size).toBe(4);
+  for (const ts of times.values()) expect(new Set(ts).size).toBe(ts.length);
+});
