@@ -12,7 +12,7 @@ import { sumMetric } from '../core/runtime/status.ts';
 import { archiveWholeRun, checkPipeline, formatTable } from '../faults/checks.ts';
 import { simProgress, watch } from '../faults/pipeline.ts';
 import { processRows, withRun, type Row, type Run } from '../faults/run.ts';
-import { benchLock, median } from './lib.ts';
+import { benchLock } from './lib.ts';
 
 const { values } = parseArgs({ options: { 'probe-rate': { type: 'string' }, 'probe-s': { type: 'string' }, minutes: { type: 'string' }, factor: { type: 'string' } } });
 const probeRate = Number(values['probe-rate'] ?? 8000);

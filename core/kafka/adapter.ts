@@ -221,7 +221,6 @@ async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitio
   }
 }
 
-/** Partitions of `names` without a leader, or topics without partitions yet; empty when all can be written and read. */
 /**
  * kafkajs's runner rejoins the group on an error whose `type` says the membership is gone, but its
  * commit wraps such an error in one without the type, and the consumer crashed instead (after Kafka
@@ -236,6 +235,7 @@ export async function commitOffsets(consumer: Pick<Consumer, 'commitOffsets'>, o
   });
 }
 
+/** Partitions of `names` without a leader, or topics without partitions yet; empty when all can be written and read. */
 async function leaderless(admin: Admin, names: string[]): Promise<string[]> {
   const { topics } = await admin.fetchTopicMetadata({ topics: names });
   return topics.flatMap((t) => (t.partitions.length === 0 ? [t.name] : t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`)));
