@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { sensorData } from '../sinks/archive/testdata/sensorData.ts';
 
 // Every bin/ command: --help is usage on stdout and exit 0; a wrong command line is one line on stderr
 // and exit 2; a failure is one line with its cause on stderr and exit 1. Never a stack trace, never a secret.
@@ -70,7 +71,6 @@ test.concurrent.each([
 test.concurrent.each([
   ['retention', [], { S3_ENDPOINT: `http://${closed}`, S3_SECRET_ACCESS_KEY: secret }, `cannot read the archive manifests under s3://${process.env.S3_BUCKET}/sensor_readings/_manifests/: connect ECONNREFUSED ${closed}`],
   ['retention', ['--force'], { TIMESCALE_URL: `postgres://sluice:${secret}@${closed}/sluice` }, `cannot connect to TIMESCALE_URL: connect ECONNREFUSED ${closed}`],
-  ['archive-verify', [], { S3_ENDPOINT: `http://${closed}` }, `cannot read the archive: connect ECONNREFUSED ${closed}`],
   ['timescale-schema', [], { TIMESCALE_URL: `postgres://sluice:${secret}@${closed}/sluice` }, `cannot connect to TIMESCALE_URL: connect ECONNREFUSED ${closed}`],
   ['simulate-devices', ['--count', '1'], { MQTT_BROKER: `mqtt://sim:${secret}@${closed}` }, `cannot publish to mqtt://sim:***@${closed}: connect ECONNREFUSED ${closed}`],
   ['replay', ['alerting', '--last', '1h'], { KAFKA_BROKERS: closed, SLUICE_STARTUP_TIMEOUT_MS: '1000' },
@@ -82,6 +82,17 @@ test.concurrent.each([
   expect(r.stderr.slice(0, first.length)).toBe(first); // as a string: a failure shows what came instead
   expect(r.stderr.trimEnd().split('\n')).toEqual([r.stderr.trimEnd()]);
   expect(r.stderr).not.toContain(secret);
+}, 30_000);
+
+test('bin/archive-verify with an object store that refuses connections fails in one line on stderr, exit 1', async () => {
+  const table = await sensorData([]); // a sensor_data that answers: the archive is what fails
+  try {
+    const r = await run('archive-verify', [], { S3_ENDPOINT: `http://${closed}`, TIMESCALE_URL: table.url });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`bin/archive-verify: cannot read the archive: connect ECONNREFUSED ${closed}\n`);
+  } finally {
+    await table.drop();
+  }
 }, 30_000);
 
 test('bin/register-schemas against a registry that refuses it fails in one line on stderr, exit 1', async () => {

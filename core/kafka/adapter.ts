@@ -292,9 +292,15 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
         })) log.info({ topics: missing.map((t) => t.topic) }, 'created topics');
         const without = await leaderless(admin, names);
         if (without.length > 0) throw new SluiceError(`no leader yet for ${without.join(', ')}`, { retriable: true });
-        // On a broker just started, metadata can name a leader that does not answer as one yet
-        // (NOT_LEADER_FOR_PARTITION on the first offsets request): ask each once.
-        for (const name of names) await admin.fetchTopicOffsets(name);
+        // On a broker just started, or a topic just created, metadata can name a leader that does not
+        // answer as one yet (NOT_LEADER_FOR_PARTITION on the first offsets request): ask each once, on
+        // the quiet client (kafkajs logs each such answer as an error, on a replay's stderr).
+        await probe.connect();
+        try {
+          for (const name of names) await probe.fetchTopicOffsets(name);
+        } finally {
+          await probe.disconnect().catch(() => undefined);
+        }
       });
     },
     async partitionCount(topic) {
