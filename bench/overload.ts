@@ -4,7 +4,7 @@
 // overload every process's peak RSS, where the backlog waited at its largest (Mosquitto's queue,
 // ingest's window of withheld PUBACKs, each group's lag in Kafka), and the end checks: every
 // acknowledged reading stored once, the archive equal to sensor_data.
-// Usage: eval "$(bin/stack env)"; bin/node bench/overload.ts [--probe-rate 8000] [--probe-s 60] [--minutes 4] [--factor 1.5]
+// Usage: eval "$(bin/stack env)"; bin/node bench/overload.ts [--probe-rate 8000] [--probe-s 60] [--minutes 8] [--factor 1.5]
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +17,7 @@ import { benchLock } from './lib.ts';
 const { values } = parseArgs({ options: { 'probe-rate': { type: 'string' }, 'probe-s': { type: 'string' }, minutes: { type: 'string' }, factor: { type: 'string' } } });
 const probeRate = Number(values['probe-rate'] ?? 8000);
 const probeS = Number(values['probe-s'] ?? 60);
-const minutes = Number(values.minutes ?? 4);
+const minutes = Number(values.minutes ?? 8);
 const factor = Number(values.factor ?? 1.5);
 benchLock('overload');
 
@@ -107,11 +107,13 @@ await withRun({ kind: 'overload', keep: false, disruptsStack: false, header: (id
 });
 
 // 2. Overload: readings arrive at factor × the sustained rate for `minutes`. The devices cannot go
-//    faster than devicesRate, so ingest is stopped for the first part of the run (the broker queues)
-//    and the rest brings that backlog and the live readings: on average factor × sustained.
+//    that fast, so ingest is stopped for the first part of the run (the broker queues) and the rest
+//    brings that backlog and the live readings: on average factor × sustained. Once the pipeline runs,
+//    the devices share its cores: they keep about half of what they reached alone (8,000/s alone and
+//    4,456/s beside the pipeline in a run that asked for 8,000/s), so they are asked for half.
 if (!(sustained > 0)) throw new Error('the probe measured no rate');
 const target = sustained * factor;
-const rate = Math.min(target, devicesRate);
+const rate = Math.min(target, devicesRate / 2);
 const offS = Math.round(minutes * 60 * (1 - rate / target));
 let table = '';
 const passed = await withRun({ kind: 'overload', keep: false, disruptsStack: false, header: (id) => [`overload ${id}: ${fmt(target)}/s (${factor} × ${fmt(sustained)}) for ${minutes} min: devices at ${fmt(rate)}/s, ingest stopped for the first ${offS} s`] }, async (run) => {
