@@ -1,0 +1,52 @@
+// The layers' import rules (issue 21), checked on every production file (tests and testdata aside):
+// outside core/ only core/index.ts is imported; core/ imports no connector, sink, topology or bin
+// command; sinks and connectors do not import each other, nor topologies. The imports that break a
+// rule today are listed in boundaries.known.txt, one `file -> target` per line: a new one fails
+// here, and so does a listed one that is gone (take it off the list), so the list only shrinks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(__dirname, '..');
+const layers = ['core', 'connectors', 'sinks', 'topologies', 'bin'];
+
+const sources = (dir: string): string[] => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+  if (e.isDirectory()) return e.name === 'testdata' ? [] : sources(join(dir, e.name));
+  return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [];
+});
+
+/** The relative modules a file imports: static imports and re-exports, and every literal in a dynamic import(…) up to the end of its line. */
+export function importsOf(source: string): string[] {
+  const statics = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g)].map((m) => m[1]!);
+  const dynamics = [...source.matchAll(/\bimport\(([^\n;]*)/g)].flatMap((m) => [...m[1]!.matchAll(/'([^']+)'/g)].map((s) => s[1]!));
+  return [...statics, ...dynamics].filter((s) => s.startsWith('.'));
+}
+
+/** Which rule an import from `from` to `to` (paths from the root) breaks, if any. */
+export function broken(from: string, to: string): string | undefined {
+  const [a, b] = [from.split('/')[0]!, to.split('/')[0]!];
+  if (a !== 'core' && b === 'core' && to !== 'core/index.ts') return 'a core internal';
+  if (a === 'core' && b !== 'core' && layers.includes(b)) return `core imports ${b}`;
+  if ((a === 'sinks' && b === 'connectors') || (a === 'connectors' && b === 'sinks')) return `${a} import ${b}`;
+  if ((a === 'sinks' || a === 'connectors') && b === 'topologies') return `${a} import topologies`;
+  return undefined;
+}
+
+test('the rules, on a few imports', () => {
+  expect(importsOf("import { a } from '../core/x.ts';\nexport * from './y.ts';\nconst m = await import(p ? resolve(p) : '../../topologies/index.ts');\nimport pg from 'pg';"))
+    .toEqual(['../core/x.ts', './y.ts', '../../topologies/index.ts']);
+  expect(broken('sinks/archive/format.ts', 'core/index.ts')).toBeUndefined();
+  expect(broken('sinks/archive/format.ts', 'core/serde/avro.ts')).toBe('a core internal');
+  expect(broken('core/runtime/cli.ts', 'topologies/index.ts')).toBe('core imports topologies');
+  expect(broken('connectors/mqtt/source.ts', 'sinks/kafka/sink.ts')).toBe('connectors import sinks');
+  expect(broken('sinks/archive/format.ts', 'topologies/reading.ts')).toBe('sinks import topologies');
+  expect(broken('topologies/alerting.ts', 'sinks/kafka/sink.ts')).toBeUndefined();
+});
+
+test('no import breaks the layers beyond those listed in boundaries.known.txt, and every listed one is still there', () => {
+  const found = layers.flatMap(sources).flatMap((file) => importsOf(readFileSync(join(root, file), 'utf8'))
+    .map((spec) => relative(root, resolve(root, dirname(file), spec)))
+    .filter((to) => broken(file, to))
+    .map((to) => `${file} -> ${to}`));
+  const known = readFileSync(join(__dirname, 'boundaries.known.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  expect({ new: found.filter((l) => !known.includes(l)), gone: known.filter((l) => !found.includes(l)) }).toEqual({ new: [], gone: [] });
+});
