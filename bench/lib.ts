@@ -12,7 +12,7 @@ import { loadConfig } from '../core/config.ts';
 import { runtimeSchema } from '../core/runtime/config.ts';
 import { RegistryClient } from '../core/serde/registry.ts';
 import { AvroSerde, readSchema } from '../core/serde/avro.ts';
-import type { Reading } from '../topologies/reading.ts';
+import type { Reading } from '../schemas/records.ts';
 
 /**
  * Benchmarks run one at a time on a quiet machine: holds $SLUICE_HOME/bench.lock until the process

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { timescaleSinkTopology } from '../topologies/timescale-sink.ts';
-import type { Reading } from '../topologies/reading.ts';
+import type { Reading } from '../schemas/records.ts';
 import { COPY_HEADER, COPY_TRAILER, CopyRows } from '../sinks/timescale/encode.ts';
 import { sensorData } from '../sinks/timescale/table.ts';
 import { createTestDb, withClient } from '../sinks/timescale/testdata/db.ts';

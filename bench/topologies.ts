@@ -6,7 +6,7 @@ import pg from 'pg';
 import { alertingTopology } from '../topologies/alerting.ts';
 import { hourlyAggregatesTopology } from '../topologies/hourly-aggregates.ts';
 import { ensureSchema } from '../sinks/timescale/schema.ts';
-import type { Reading } from '../topologies/reading.ts';
+import type { Reading } from '../schemas/records.ts';
 import { benchLock, drain, inChild, passthrough, prefill, row, type CaseResult } from './lib.ts';
 
 benchLock('topologies');

@@ -6,7 +6,7 @@
 import { map } from 'rxjs';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, minutes, type Topology } from '../core/index.ts';
 import { TopologyTestDriver } from '../core/testing/index.ts';
-import type { Reading } from '../topologies/reading.ts';
+import type { Reading } from '../schemas/records.ts';
 import { benchLock, drain, inChild, passthrough, prefill, row } from './lib.ts';
 
 benchLock('windowed');

@@ -1,6 +1,7 @@
 import { runCommand } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
 import { replayCommand } from '../core/replay/command.ts';
+import { shippedTopologies } from './lib/shipped.ts';
 
 await runCommand('bin/replay', {
   options: {
@@ -10,5 +11,5 @@ await runCommand('bin/replay', {
   allowPositionals: true,
 }, ({ values, positionals: [topology, ...extra] }) => {
   if (extra.length > 0) throw new ConfigError(`one topology at a time, got also "${extra.join(' ')}"`);
-  return replayCommand({ ...values, resetTo: values['reset-to'], topology });
+  return replayCommand({ ...values, resetTo: values['reset-to'], topology, topologies: values.topologies ?? shippedTopologies });
 });

@@ -1,11 +1,12 @@
 import { runCommand } from '../core/cli.ts';
 import { ConfigError } from '../core/errors.ts';
 import { runTopologyCommand } from '../core/runtime/cli.ts';
+import { shippedTopologies } from './lib/shipped.ts';
 
 await runCommand('bin/run-topology', {
   options: { help: { type: 'boolean', short: 'h' }, check: { type: 'boolean' }, topologies: { type: 'string' } },
   allowPositionals: true,
 }, ({ values, positionals }) => {
   if (positionals.length > 1) throw new ConfigError(`expected one topology name, got ${positionals.length}: ${positionals.join(' ')}`);
-  return runTopologyCommand({ name: positionals[0], help: values.help, check: values.check, topologies: values.topologies });
+  return runTopologyCommand({ name: positionals[0], help: values.help, check: values.check, topologies: values.topologies ?? shippedTopologies });
 });

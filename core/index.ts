@@ -3,7 +3,7 @@ export { defineTopology, type Topology, type TopologyDefinition, type InRecord, 
 export { defineConnector, type SourceConnector } from './connector.ts';
 export type { Sink, SinkFactory, SinkContext } from './sink.ts';
 export { SluiceError, ConfigError } from './errors.ts';
-export { kafkaSink } from '../sinks/kafka/sink.ts';
+export { kafkaSink } from './kafka/sink.ts';
 export { TimeWindows, seconds, minutes, hours, type Window, type WindowSpec } from './windows.ts';
 export { windowedAggregate, type WindowedAggregateOptions, type WindowedResult, type LateRecord } from './operators/windowedAggregate.ts';
 export type { TimeOptions } from './operators/eventTime.ts';

@@ -1,7 +1,7 @@
 import { TopologyTestDriver } from '../core/testing/index.ts';
 import { alertingTopology } from './alerting.ts';
-import type { Reading } from './reading.ts';
-import type { Alert } from './alerting/rules.ts';
+import type { Reading } from '../schemas/records.ts';
+import type { Alert } from '../schemas/records.ts';
 
 const T0 = Date.UTC(2026, 10, 27, 10);
 const SEC = 1000;

@@ -6,8 +6,8 @@ import { timescaleSink } from '../sinks/timescale/sink.ts';
 import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { alertsTable } from '../sinks/timescale/table.ts';
 import { webhookSink } from '../sinks/webhook/sink.ts';
-import { alertingConfig, alertingSchema, rulesOf, step, type Alert, type RuleState } from './alerting/rules.ts';
-import type { Reading } from './reading.ts';
+import { alertingConfig, alertingSchema, rulesOf, step, type RuleState } from './alerting/rules.ts';
+import type { Alert, Reading } from '../schemas/records.ts';
 
 /** State of the `alerts` store, by key: `r|device|sensor|rule` → RuleState, `p|device|sensor` → last reading, `s|device` → silence. */
 type State = RuleState | { value: number; time: number } | { seen: number; open?: Alert };

@@ -1,6 +1,6 @@
 import { TopologyTestDriver } from '../core/testing/index.ts';
 import { hourlyAggregatesTopology } from './hourly-aggregates.ts';
-import type { Reading } from './reading.ts';
+import type { Reading } from '../schemas/records.ts';
 
 const T0 = Date.UTC(2026, 10, 27, 10);
 const MIN = 60_000;

@@ -5,7 +5,7 @@ import { loadConfig, type Env } from '../core/config.ts';
 import type { TopologyEntry } from '../core/runtime/cli.ts';
 import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { hourlyStatsSink, type HourlyRow, type LateReading } from '../sinks/timescale/hourly.ts';
-import type { Reading } from './reading.ts';
+import type { HourlyStats, Reading } from '../schemas/records.ts';
 
 const ms = (def: number) => z.coerce.number().int().min(0).max(30 * 86_400_000).default(def);
 
@@ -64,7 +64,7 @@ export function hourlyAggregatesTopology(opts: { name?: string; topic?: string; 
         const s = w.value;
         const avg = s.sum / s.count;
         return [
-          { to: 'topic', key: s.device_id, value: { device_id: s.device_id, sensor_type: s.sensor_type, bucket: w.start, bucket_end: w.end, count: s.count, sum: s.sum, min: s.min, max: s.max, avg } },
+          { to: 'topic', key: s.device_id, value: { device_id: s.device_id, sensor_type: s.sensor_type, bucket: w.start, bucket_end: w.end, count: s.count, sum: s.sum, min: s.min, max: s.max, avg } satisfies HourlyStats },
           { to: 'table', key: s.device_id, value: { kind: 'final', bucket: w.start, device_id: s.device_id, sensor_type: s.sensor_type, avg_value: avg, min_value: s.min, max_value: s.max, count: s.count, sum: s.sum } satisfies HourlyRow },
         ];
       }),

@@ -11,8 +11,8 @@ import { RegistryClient } from '../core/serde/registry.ts';
 import { AvroSerde, readSchema } from '../core/serde/avro.ts';
 import { valueSubject } from '../core/naming.ts';
 import { createTestDb, withClient, type TestDb } from '../sinks/timescale/testdata/db.ts';
-import type { Reading } from './reading.ts';
-import type { Alert } from './alerting/rules.ts';
+import type { Reading } from '../schemas/records.ts';
+import type { Alert } from '../schemas/records.ts';
 
 jest.setTimeout(300_000);
 

@@ -5,7 +5,7 @@ import type { TopologyEntry } from '../core/runtime/cli.ts';
 import { timescaleSink } from '../sinks/timescale/sink.ts';
 import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { sensorData, type TableSpec } from '../sinks/timescale/table.ts';
-import type { Reading } from './reading.ts';
+import type { Reading } from '../schemas/records.ts';
 
 /** sensor-readings → sensor_data, exactly once (offsets kept in the database). */
 export function timescaleSinkTopology(opts: { name?: string; topic?: string; table?: TableSpec } = {}, env: Env = process.env): Topology<Reading> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startInstance, total, waitFor, registerReadings, type Instance } from '../../core/runtime/testdata/harness.ts';
 import { createTestDb, withClient, type TestDb } from '../../sinks/timescale/testdata/db.ts';
 import type { AvroSerde } from '../../core/serde/avro.ts';
-import type { Reading } from '../../topologies/reading.ts';
+import type { Reading } from '../../schemas/records.ts';
 import { devBroker, type Broker } from './testdata/broker.ts';
 import { metric, newIngestTest, publishAll, readWhere, startIngest, type Ingest, type IngestTest } from './testdata/harness.ts';
 

@@ -1,5 +1,5 @@
 /** A reading as it goes to Kafka: the SensorReading Avro record (schemas/sensor-readings.avsc). */
-import type { Reading as SensorReading } from '../../topologies/reading.ts';
+import type { Reading as SensorReading } from '../../schemas/records.ts';
 
 export type { SensorReading };
 

@@ -38,13 +38,14 @@ export interface ReplayArgs {
   resetTo?: string;
   execute?: boolean;
   help?: boolean;
-  topologies?: string;
+  /** The module listing the topologies (bin/replay: --topologies, else topologies/index.ts). */
+  topologies: string;
 }
 
 type Action = { kind: 'replay'; from: number; to?: number } | { kind: 'reset'; time: number };
 
 /** Which action the options ask for; throws ConfigError on a wrong combination or time. */
-export function parseAction(args: ReplayArgs, now: number): Action {
+export function parseAction(args: Omit<ReplayArgs, 'topologies'>, now: number): Action {
   const modes = [args.from, args.last, args.resetTo].filter((v) => v !== undefined).length;
   if (modes !== 1) throw new ConfigError('give exactly one of --from, --last and --reset-to');
   if (args.resetTo !== undefined) {

@@ -11,7 +11,7 @@ import {
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { RegistryClient } from '../serde/registry.ts';
 import { valueSubject } from '../naming.ts';
-import type { Reading } from '../../topologies/reading.ts';
+import type { Reading } from '../../schemas/records.ts';
 import { createTestDb, withClient, type TestDb } from '../../sinks/timescale/testdata/db.ts';
 
 jest.setTimeout(180_000);

@@ -6,6 +6,7 @@ import { runtimeSchema } from './config.ts';
 import { configure, entryDefaults, loadEntries, runTopologyCommand, type TopologyEntry } from './cli.ts';
 
 const root = join(__dirname, '..', '..');
+const shipped = join(root, 'topologies', 'index.ts');
 /** Syntactically valid settings for services that are not there: nothing here connects. */
 const offline = {
   KAFKA_BROKERS: '127.0.0.1:1', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1', TIMESCALE_URL: 'postgres://sluice@127.0.0.1:1/sluice',
@@ -30,29 +31,29 @@ const runBin = (args: string[], env: Record<string, string>) => spawnSync(join(r
 });
 
 test('each shipped process has its own ops port, and the listing shows them', async () => {
-  const entries = await loadEntries();
+  const entries = await loadEntries(shipped);
   expect(Object.fromEntries(entries.map((e) => [e.name, e.opsPort]))).toEqual({
     ingest: 9464, 'timescale-sink': 9465, alerting: 9466, 'hourly-aggregates': 9467, archiver: 9468,
   });
   expect(entryDefaults(entries.find((e) => e.name === 'archiver')!)).toEqual({ SLUICE_OPS_PORT: '9468' });
-  const { code, out } = await captured(() => runTopologyCommand({}, {}));
+  const { code, out } = await captured(() => runTopologyCommand({ topologies: shipped }, {}));
   expect(code).toBe(0);
   expect(out).toMatch(/^ {2}timescale-sink +9465 {2}loads sensor-readings/m);
 });
 
 test('the listing reads no topology settings: a broken ALERT_BOUNDS still lists them all', async () => {
-  const { code, out } = await captured(() => runTopologyCommand({}, { ALERT_BOUNDS: '{bad' }));
+  const { code, out } = await captured(() => runTopologyCommand({ topologies: shipped }, { ALERT_BOUNDS: '{bad' }));
   expect(code).toBe(0);
   for (const name of ['ingest', 'timescale-sink', 'alerting', 'hourly-aggregates', 'archiver']) expect(out).toContain(`  ${name} `);
 });
 
 test('a bad ALERT_THRESHOLD stops alerting at start with exit 2 and one line, before connecting to anything', async () => {
-  const { code, out, err } = await captured(() => runTopologyCommand({ name: 'alerting' }, { ...offline, ALERT_THRESHOLD: 'abc' }));
+  const { code, out, err } = await captured(() => runTopologyCommand({ name: 'alerting', topologies: shipped }, { ...offline, ALERT_THRESHOLD: 'abc' }));
   expect({ code, out, err }).toEqual({ code: 2, out: '', err: 'bin/run-topology alerting: ALERT_THRESHOLD: expected a number, got "abc"' });
 });
 
 test('the other topologies do not read ALERT_*: their settings check out with broken ones', async () => {
-  const entries = await loadEntries();
+  const entries = await loadEntries(shipped);
   for (const entry of entries.filter((e): e is TopologyEntry => 'configure' in e && e.name !== 'alerting')) {
     const env = { ...offline, ...badAlerting, ...entryDefaults(entry) };
     expect(() => settingsLines([runtimeSchema, ...entry.settings!], env)).not.toThrow();

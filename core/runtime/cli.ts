@@ -57,8 +57,8 @@ const isConnector = (e: Entry): e is SourceConnector => 'kind' in e && e.kind ==
 const isLazy = (e: Entry): e is TopologyEntry => 'configure' in e;
 
 /** The entries of a `topologies` module, as listed; nothing is configured yet. */
-export async function loadEntries(module?: string): Promise<Entry[]> {
-  const mod = (await import(module ? resolve(module) : '../../topologies/index.ts')) as { topologies?: Entry[] };
+export async function loadEntries(module: string): Promise<Entry[]> {
+  const mod = (await import(resolve(module))) as { topologies?: Entry[] };
   if (!Array.isArray(mod.topologies)) throw new ConfigError(`${module} does not export a \`topologies\` array`);
   return mod.topologies;
 }
@@ -84,7 +84,7 @@ export function entryDefaults(entry: Entry): Env {
 }
 
 /** `bin/run-topology`: returns the process exit code. */
-export async function runTopologyCommand(args: { name?: string; help?: boolean; check?: boolean; topologies?: string }, env: Env = process.env): Promise<number> {
+export async function runTopologyCommand(args: { name?: string; help?: boolean; check?: boolean; topologies: string }, env: Env = process.env): Promise<number> {
   if (args.help) {
     console.log(usage);
     return 0;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import parquet from 'parquetjs-lite';
-import type { Reading } from '../../topologies/reading.ts';
+import type { Reading } from '../../schemas/records.ts';
 
 export type { Reading };
 

@@ -7,7 +7,7 @@ import {
   caughtUp, createTopics, kafka, produce, readAll, registerReadings, startInstance, total, waitFor, type Instance,
 } from '../../core/runtime/testdata/harness.ts';
 import type { AvroSerde } from '../../core/serde/avro.ts';
-import type { Reading } from '../../topologies/reading.ts';
+import type { Reading } from '../../schemas/records.ts';
 import { createTestDb, withClient, type TestDb } from './testdata/db.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './testdata/privatePostgres.ts';
 

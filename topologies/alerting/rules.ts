@@ -1,20 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from '../../core/config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import type { Reading } from '../reading.ts';
-
-/** An alert as it goes to the `alerts` topic (schemas/alerts.avsc) and table. Times in ms. */
-export interface Alert {
-  id: string;
-  device_id: string;
-  sensor_type: string;
-  rule: string;
-  severity: string;
-  message: string;
-  value: number | null;
-  opened_at: number;
-  cleared_at: number | null;
-}
+import type { Alert, Reading } from '../../schemas/records.ts';
 
 /** A condition on one sensor type: `breached` opens an alert, `recovered` (held for clearAfterMs) clears it. */
 export interface Rule {

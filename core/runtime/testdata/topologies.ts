@@ -2,7 +2,7 @@
 // every test run has its own.
 import { map } from 'rxjs';
 import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type InRecord } from '../../index.ts';
-import type { Reading } from '../../../topologies/reading.ts';
+import type { Reading } from '../../../schemas/records.ts';
 
 export type { Reading };
 

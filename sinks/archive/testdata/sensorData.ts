@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { connectionSchema, loadConfig } from '../../../core/config.ts';
-import type { Reading } from '../../../topologies/reading.ts';
+import type { Reading } from '../../../schemas/records.ts';
 
 /** A database of its own with a sensor_data table holding `rows`; returns its URL and a drop function. */
 export async function sensorData(rows: readonly Reading[]) {

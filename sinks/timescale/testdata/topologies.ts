@@ -2,7 +2,7 @@
 import { mergeMap } from 'rxjs';
 import { defineTopology, kafkaSink, type InRecord } from '../../../core/index.ts';
 import { timescaleSinkTopology } from '../../../topologies/timescale-sink.ts';
-import type { Reading } from '../../../topologies/reading.ts';
+import type { Reading } from '../../../schemas/records.ts';
 import { timescaleSink } from '../sink.ts';
 import { sensorData } from '../table.ts';
 

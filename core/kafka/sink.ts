@@ -1,7 +1,7 @@
-import type { Sink, SinkFactory } from '../../core/sink.ts';
-import { AvroSerde, readSchema } from '../../core/serde/avro.ts';
-import { assertTopicName, valueSubject } from '../../core/naming.ts';
-import type { OutgoingRecord } from '../../core/kafka/adapter.ts';
+import type { Sink, SinkFactory } from '../sink.ts';
+import { AvroSerde, readSchema } from '../serde/avro.ts';
+import { assertTopicName, valueSubject } from '../naming.ts';
+import type { OutgoingRecord } from './adapter.ts';
 
 export interface KafkaSinkConfig {
   /** Topic written. */
