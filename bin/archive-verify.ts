@@ -1,4 +1,4 @@
-import { runCommand } from '../core/cli.ts';
+import { runCommand } from '../core/component.ts';
 import { archiveVerifyCommand } from '../sinks/archive/verifyCommand.ts';
 
 await runCommand('bin/archive-verify', { options: { from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } },

@@ -1,6 +1,4 @@
-import { runCommand } from '../core/cli.ts';
-import { ConfigError } from '../core/errors.ts';
-import { replayCommand } from '../core/replay/command.ts';
+import { runCommand, ConfigError, replayCommand } from '../core/component.ts';
 import { shippedTopologies } from './lib/shipped.ts';
 
 await runCommand('bin/replay', {

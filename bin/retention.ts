@@ -1,4 +1,4 @@
-import { runCommand } from '../core/cli.ts';
+import { runCommand } from '../core/component.ts';
 import { retentionCommand } from '../sinks/timescale/retentionCommand.ts';
 
 await runCommand('bin/retention', { options: { execute: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } },

@@ -1,6 +1,4 @@
-import { runCommand } from '../core/cli.ts';
-import { ConfigError } from '../core/errors.ts';
-import { runTopologyCommand } from '../core/runtime/cli.ts';
+import { runCommand, ConfigError, runTopologyCommand } from '../core/component.ts';
 import { shippedTopologies } from './lib/shipped.ts';
 
 await runCommand('bin/run-topology', {

@@ -1,4 +1,4 @@
-import { explain, runCommand } from '../core/cli.ts';
+import { explain, runCommand } from '../core/component.ts';
 import { simulateDevices, simulateOptionsFrom, simulateUsage } from '../connectors/mqtt/simulate.ts';
 
 const text = { type: 'string' } as const;

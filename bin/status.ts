@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { runCommand } from '../core/cli.ts';
-import { ConfigError } from '../core/errors.ts';
-import { connectKafka } from '../core/kafka/adapter.ts';
-import { createLogger } from '../core/log.ts';
-import { drained, pipelineStatus, statusLine, type PipelineProcess, type PipelineStatus } from '../core/runtime/status.ts';
+import {
+  runCommand, ConfigError, connectKafka, createLogger, drained, pipelineStatus, statusLine,
+  type PipelineProcess, type PipelineStatus,
+} from '../core/component.ts';
 import { topologies } from '../topologies/index.ts';
 
 const usage = `usage: bin/status [--interval <s>] [--until-drained [--timeout <s>]] [--once]

@@ -1,4 +1,4 @@
-import { runCommand } from '../core/cli.ts';
+import { runCommand } from '../core/component.ts';
 import { schemaCommand } from '../sinks/timescale/schemaCommand.ts';
 
 await runCommand('bin/timescale-schema', { options: { print: { type: 'boolean' }, roles: { type: 'string' }, help: { type: 'boolean', short: 'h' } } },

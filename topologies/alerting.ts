@@ -1,7 +1,8 @@
 import { mergeMap } from 'rxjs';
-import { defineTopology, kafkaSink, stateful, type OutRecord, type SinkFactory, type Topology } from '../core/index.ts';
-import type { Env } from '../core/config.ts';
-import type { TopologyEntry } from '../core/runtime/cli.ts';
+import {
+  defineTopology, kafkaSink, stateful, type OutRecord, type SinkFactory, type Topology, type Env,
+  type TopologyEntry,
+} from '../core/index.ts';
 import { timescaleSink } from '../sinks/timescale/sink.ts';
 import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { alertsTable } from '../sinks/timescale/table.ts';

@@ -1,8 +1,9 @@
 import { mergeMap } from 'rxjs';
 import { z } from 'zod';
-import { defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type OutRecord, type Topology } from '../core/index.ts';
-import { loadConfig, type Env } from '../core/config.ts';
-import type { TopologyEntry } from '../core/runtime/cli.ts';
+import {
+  defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type OutRecord, type Topology,
+  loadConfig, type Env, type TopologyEntry,
+} from '../core/index.ts';
 import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { hourlyStatsSink, type HourlyRow, type LateReading } from '../sinks/timescale/hourly.ts';
 import type { HourlyStats, Reading } from '../schemas/records.ts';

@@ -1,4 +1,4 @@
-import type { Entry } from '../core/runtime/cli.ts';
+import type { Entry } from '../core/index.ts';
 import { ingest } from './ingest.ts';
 import { timescaleSinkEntry } from './timescale-sink.ts';
 import { alerting } from './alerting.ts';

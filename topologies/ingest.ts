@@ -1,12 +1,9 @@
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
-import { defineConnector } from '../core/index.ts';
-import type { CheckResult } from '../core/connector.ts';
-import { loadConfig, maskSetting } from '../core/config.ts';
-import { DLQ_TOPIC, valueSubject } from '../core/naming.ts';
-import { RegistryClient } from '../core/serde/registry.ts';
-import { AvroSerde, readSchema } from '../core/serde/avro.ts';
-import { checkTimeoutMs, connectForCheck, probeAll } from '../core/runtime/check.ts';
+import {
+  defineConnector, type CheckResult, loadConfig, maskSetting, DLQ_TOPIC, valueSubject,
+  RegistryClient, AvroSerde, readSchema, checkTimeoutMs, connectForCheck, probeAll,
+} from '../core/component.ts';
 import { ingestSchema, type IngestConfig } from '../connectors/mqtt/config.ts';
 import { templateFilter } from '../connectors/mqtt/parse.ts';
 import { clientOptions, startIngest } from '../connectors/mqtt/source.ts';

@@ -1,7 +1,5 @@
 import { map } from 'rxjs';
-import { defineTopology, type InRecord, type Topology } from '../core/index.ts';
-import type { Env } from '../core/config.ts';
-import type { TopologyEntry } from '../core/runtime/cli.ts';
+import { defineTopology, type InRecord, type Topology, type Env, type TopologyEntry } from '../core/index.ts';
 import { timescaleSink } from '../sinks/timescale/sink.ts';
 import { timescaleSchema } from '../sinks/timescale/config.ts';
 import { sensorData, type TableSpec } from '../sinks/timescale/table.ts';

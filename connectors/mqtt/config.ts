@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runtimeSchema } from '../../core/runtime/config.ts';
+import { runtimeSchema } from '../../core/component.ts';
 import { compileTemplate } from './parse.ts';
 
 const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);

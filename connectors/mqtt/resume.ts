@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { KafkaAdapter } from '../../core/kafka/adapter.ts';
-import type { AvroSerde } from '../../core/serde/avro.ts';
+import type { KafkaAdapter, AvroSerde } from '../../core/component.ts';
 import { learnFromTail, parseDelivery, type Delivery, type Learned } from './redelivery.ts';
 import type { SensorReading } from './parse.ts';
 

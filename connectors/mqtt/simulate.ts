@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IClientOptions } from 'mqtt';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/component.ts';
 import type { ParseLimits, RejectReason } from './parse.ts';
 import { openSimLog, payloadFields, type SentLine } from './simlog.ts';
 

@@ -5,21 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
-import { connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord } from '../../core/kafka/adapter.ts';
-import { RegistryClient } from '../../core/serde/registry.ts';
-import { AvroSerde, readSchema } from '../../core/serde/avro.ts';
-import { DLQ_TOPIC, valueSubject } from '../../core/naming.ts';
-import { SluiceError } from '../../core/errors.ts';
-import { faultPoint } from '../../core/fault.ts';
-import { deadLetter } from '../../core/runtime/dlq.ts';
-import { createMetrics } from '../../core/runtime/metrics.ts';
-import { startOpsServer } from '../../core/runtime/ops.ts';
-import type { RunningTopology } from '../../core/runtime/run.ts';
+import {
+  connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord, RegistryClient,
+  AvroSerde, readSchema, DLQ_TOPIC, valueSubject, SluiceError, faultPoint, deadLetter,
+  createMetrics, startOpsServer, type RunningTopology, untilReady,
+} from '../../core/component.ts';
 import { holdPubacks, type AckToken } from './acks.ts';
 import { parseReading, templateFilter, type SensorReading } from './parse.ts';
 import { ConnectorClock, DELIVERY_HEADER, deliveryHeader, digest, type WrittenUnacked } from './redelivery.ts';
 import { resumeFromKafka, type Resumed } from './resume.ts';
-import { untilReady } from '../../core/retry.ts';
 import type { IngestConfig } from './config.ts';
 
 const NAME = 'ingest';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { SinkFactory } from '../../core/sink.ts';
-import { connectionSchema, loadConfig } from '../../core/config.ts';
+import { type SinkFactory, connectionSchema, loadConfig } from '../../core/component.ts';
 import { createS3Client } from '../s3/client.ts';
 import { folderDestination, s3Destination, type Destination } from './destination.ts';
 import type { FileFormat } from './format.ts';

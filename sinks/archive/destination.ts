@@ -5,7 +5,7 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { faultPoint } from '../../core/fault.ts';
+import { faultPoint } from '../../core/component.ts';
 
 /**
  * Where archived objects go: an S3-compatible bucket or a local folder. A `put` is all or nothing:

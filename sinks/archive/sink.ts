@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Sink, SinkContext, SourcePartition } from '../../core/sink.ts';
-import type { InRecord } from '../../core/topology.ts';
-import { SluiceError } from '../../core/errors.ts';
-import { faultPoint } from '../../core/fault.ts';
+import {
+  type Sink, type SinkContext, type SourcePartition, type InRecord, SluiceError, faultPoint,
+} from '../../core/component.ts';
 import type { Destination } from './destination.ts';
 import type { ArchiveRow, FileFormat, Reading } from './format.ts';
 import { OpenFile, type FileLimits } from './file.ts';

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { explain } from '../../core/cli.ts';
-import { ConfigError } from '../../core/errors.ts';
-import { loadConfig } from '../../core/config.ts';
+import { explain, ConfigError, loadConfig } from '../../core/component.ts';
 import { archiveSchema, destinationOf } from './config.ts';
 import { countArchive, countTable } from './verify.ts';
 import { compare, formatTable } from './table.ts';

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { SluiceError } from '../../core/errors.ts';
+import { SluiceError } from '../../core/component.ts';
 import type { ArchiveRow, FileFormat, FileWriter, ParquetOptions } from './format.ts';
 
 export type WriterName = 'parquetjs-lite' | 'hyparquet-writer';

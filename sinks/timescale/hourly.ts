@@ -1,7 +1,5 @@
 import pg from 'pg';
-import type { Sink, SinkFactory } from '../../core/sink.ts';
-import { SluiceError } from '../../core/errors.ts';
-import { loadConfig } from '../../core/config.ts';
+import { type Sink, type SinkFactory, SluiceError, loadConfig } from '../../core/component.ts';
 import { timescaleSchema } from './config.ts';
 
 const HOUR = 3_600_000;

@@ -1,9 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { hostPorts, loadConfig } from '../../core/config.ts';
-import { connectKafka } from '../../core/kafka/adapter.ts';
-import { createLogger } from '../../core/log.ts';
-import { explain } from '../../core/cli.ts';
+import { hostPorts, loadConfig, connectKafka, createLogger, explain } from '../../core/component.ts';
 import { createS3Client } from '../s3/client.ts';
 import { archivedHours, deleteHour, planRetention, readManifests } from './retention.ts';
 

@@ -1,7 +1,5 @@
 import pg from 'pg';
-import { explain } from '../../core/cli.ts';
-import { ConfigError } from '../../core/errors.ts';
-import { loadConfig } from '../../core/config.ts';
+import { explain, ConfigError, loadConfig } from '../../core/component.ts';
 import { timescaleSchema } from './config.ts';
 import { ensureSchema, rolesSql, schemaSql, timescaleAvailable } from './schema.ts';
 

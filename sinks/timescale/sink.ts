@@ -4,11 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
-import type { Reject, SendDeadLetters, Sink, SinkFactory, SourcePartition } from '../../core/sink.ts';
-import type { OutRecord } from '../../core/topology.ts';
-import { SluiceError } from '../../core/errors.ts';
-import { loadConfig } from '../../core/config.ts';
-import { faultPoint } from '../../core/fault.ts';
+import {
+  type Reject, type SendDeadLetters, type Sink, type SinkFactory, type SourcePartition,
+  type OutRecord, SluiceError, loadConfig, faultPoint,
+} from '../../core/component.ts';
 import { timescaleSchema, type TimescaleConfig } from './config.ts';
 import { COPY_HEADER, COPY_TRAILER, CopyRows, RowError, dedupe, keyOf } from './encode.ts';
 import { OFFSETS_TABLE, ensureSchema } from './schema.ts';

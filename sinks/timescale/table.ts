@@ -1,4 +1,4 @@
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError } from '../../core/component.ts';
 
 /** Column types the sink can encode for COPY (binary format). */
 export type ColumnType = 'timestamptz' | 'text' | 'double precision' | 'bigint' | 'integer' | 'boolean' | 'jsonb';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Sink, SinkFactory } from '../../core/sink.ts';
+import type { Sink, SinkFactory } from '../../core/component.ts';
 
 export interface WebhookConfig {
   /** Where each record's value is POSTed as JSON. Never logged: it may carry a token. */

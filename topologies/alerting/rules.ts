@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { loadConfig, ConfigError } from '../../core/index.ts';
 import type { Alert, Reading } from '../../schemas/records.ts';
 
 /** A condition on one sensor type: `breached` opens an alert, `recovered` (held for clearAfterMs) clears it. */
