@@ -9,7 +9,7 @@ import {
   createTopics, kafka, produce, reading, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance,
 } from '../../core/runtime/testdata/harness.ts';
 import { folderDestination, s3Destination, type Destination } from './destination.ts';
-import { manifestRange } from './layout.ts';
+import { manifestRange } from './manifest.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
 import { sensorData, verify } from './testdata/sensorData.ts';
 

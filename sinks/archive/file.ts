@@ -1,5 +1,6 @@
 import type { ArchiveRow, FileWriter } from './format.ts';
-import { dataKey, hourLabel, hourOf, manifestKey, type Manifest } from './layout.ts';
+import { dataKey, hourLabel, hourOf } from './layout.ts';
+import { manifestKey, type Manifest } from './manifest.ts';
 
 /** When a file closes: after `maxRows` rows or `maxBytes` estimated bytes (both decided by the rows alone). */
 export interface FileLimits {

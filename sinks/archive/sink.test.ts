@@ -6,7 +6,7 @@ import type { OutRecord } from '../../core/topology.ts';
 import { folderDestination, type Destination } from './destination.ts';
 import { parquetFormat, type Reading } from './format.ts';
 import { createArchiveSink, type ArchiveOptions } from './sink.ts';
-import type { Manifest } from './layout.ts';
+import type { Manifest } from './manifest.ts';
 
 const log = pino({ level: 'silent' });
 const H = 3_600_000;

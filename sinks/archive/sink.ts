@@ -6,7 +6,8 @@ import {
 import type { Destination } from './destination.ts';
 import type { ArchiveRow, FileFormat, Reading } from './format.ts';
 import { OpenFile, type FileLimits } from './file.ts';
-import { dataKey, hourFolder, manifestFolder, manifestRange, manifestsFrom } from './layout.ts';
+import { dataKey, hourFolder } from './layout.ts';
+import { manifestFolder, manifestRange, manifestsFrom } from './manifest.ts';
 
 export interface ArchiveOptions extends FileLimits {
   destination: Destination;

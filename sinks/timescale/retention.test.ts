@@ -1,4 +1,5 @@
-import { archivedHours, type Manifest } from './retention.ts';
+import { archivedHours } from './retention.ts';
+import type { Manifest } from '../archive/manifest.ts';
 
 const manifest = (partition: number, minTime: string, maxTime: string, hours: string[]): Manifest => ({
   key: `sensor_readings/date=x/p${partition}.parquet`, partition, startOffset: '0', endOffset: '9', rows: 10, minTime, maxTime, hours,

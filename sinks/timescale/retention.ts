@@ -1,21 +1,7 @@
-import { ListObjectsV2Command, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
-import { z } from 'zod';
+import type { Manifest } from '../archive/manifest.ts';
 
 const HOUR = 3_600_000;
-
-/** What the archiver writes per closed Parquet file, at `<prefix>/_manifests/partition=<p>/<start>-<end>.json`. */
-export const manifestSchema = z.object({
-  key: z.string(),
-  partition: z.number().int().min(0),
-  startOffset: z.string().regex(/^\d+$/),
-  endOffset: z.string().regex(/^\d+$/),
-  rows: z.number().int().min(0),
-  minTime: z.iso.datetime({ offset: true }),
-  maxTime: z.iso.datetime({ offset: true }),
-  hours: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}$/)),
-});
-export type Manifest = z.output<typeof manifestSchema>;
 
 const hourKey = (t: Date) => t.toISOString().slice(0, 13);
 
@@ -37,24 +23,6 @@ export function archivedHours(manifests: readonly Manifest[], ends: ReadonlyMap<
     const r = reached.get(p) ?? { time: -Infinity, next: 0n };
     return r.time >= hour.getTime() + HOUR || r.next >= end;
   });
-}
-
-/** Every manifest under `<prefix>/_manifests/`; a manifest that does not parse is an error naming its key. */
-export async function readManifests(s3: S3Client, bucket: string, prefix: string): Promise<Manifest[]> {
-  const out: Manifest[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/_manifests/`, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      if (!o.Key?.endsWith('.json')) continue;
-      const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }))).Body!.transformToString();
-      const parsed = manifestSchema.safeParse(JSON.parse(body));
-      if (!parsed.success) throw new Error(`manifest s3://${bucket}/${o.Key} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      out.push(parsed.data);
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
 }
 
 export interface HourPlan {

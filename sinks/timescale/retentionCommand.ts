@@ -2,7 +2,8 @@ import pg from 'pg';
 import { z } from 'zod';
 import { hostPorts, loadConfig, connectKafka, createLogger, explain } from '../../core/component.ts';
 import { createS3Client } from '../s3/client.ts';
-import { archivedHours, deleteHour, planRetention, readManifests } from './retention.ts';
+import { archivedHours, deleteHour, planRetention } from './retention.ts';
+import { manifestsRoot, readManifests } from '../archive/manifest.ts';
 
 const retentionEnv = z.object({
   TIMESCALE_URL: z.url(),
@@ -45,7 +46,7 @@ export async function retentionCommand(args: { execute: boolean; force: boolean;
     return 0;
   }
   const cfg = loadConfig(retentionEnv, env);
-  const where = `s3://${cfg.S3_BUCKET}/${cfg.ARCHIVE_PREFIX}/_manifests/`;
+  const where = `s3://${cfg.S3_BUCKET}/${manifestsRoot(cfg.ARCHIVE_PREFIX)}`;
   const manifests = await explain(`cannot read the archive manifests under ${where}`, readManifests(createS3Client(cfg), cfg.S3_BUCKET, cfg.ARCHIVE_PREFIX));
   if (manifests.length === 0 && !args.force) {
     out(`refusing: no archive manifests under ${where}, so no hour is confirmed archived. Is the archiver running? (--force deletes anyway)`);
