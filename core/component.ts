@@ -10,7 +10,7 @@ export { faultPoint } from './fault.ts';
 export { connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord } from './kafka/adapter.ts';
 export { createLogger } from './log.ts';
 export { DLQ_TOPIC, valueSubject } from './naming.ts';
-export { untilReady } from './retry.ts';
+export { retry, backoffDelay, untilReady } from './retry.ts';
 export { AvroSerde, readSchema } from './serde/avro.ts';
 export { RegistryClient } from './serde/registry.ts';
 

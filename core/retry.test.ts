@@ -3,7 +3,7 @@ import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs'
 import { ConfigError, SluiceError } from './errors.ts';
 import { RegistryError } from './serde/registry.ts';
 import { SerdeError } from './serde/errors.ts';
-import { NotReadyError, isTransient, untilReady } from './retry.ts';
+import { NotReadyError, isTransient, retry, untilReady } from './retry.ts';
 
 // The errors kafkajs makes of a broker's error codes, as its requests throw them.
 const { createErrorFromCode } = createRequire(__filename)('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
@@ -79,6 +79,34 @@ test('an attempt still running at the timeout is abandoned', async () => {
   const r = await settle(untilReady('Kafka at 10.0.0.1:9092', () => new Promise<never>(() => undefined), { timeoutMs: 1000 }));
   expect((r.error as Error).message).toBe('gave up waiting for Kafka at 10.0.0.1:9092 after 1000 ms; no answer');
   expect(r.elapsed).toBe(1000);
+});
+
+test('retry: a set number of attempts, then the last error; the pauses as given', async () => {
+  const times: number[] = [];
+  const seen: [number, number][] = [];
+  const r = await settle(retry(async () => {
+    times.push(Date.now());
+    throw new Error(`attempt ${times.length}`);
+  }, { isRetriable: () => true, attempts: 4, initialDelayMs: 200, maxDelayMs: 400, onRetry: (_err, n, ms) => void seen.push([n, ms]) }));
+  expect((r.error as Error).message).toBe('attempt 4');
+  expect(seen.map(([n]) => n)).toEqual([1, 2, 3]);
+  // 200, 400, 400 (the cap), each from the upper half of its step
+  [200, 400, 400].forEach((step, i) => {
+    expect(seen[i]![1]).toBeGreaterThanOrEqual(step / 2);
+    expect(seen[i]![1]).toBeLessThanOrEqual(step);
+  });
+});
+
+test('retry: the stop signal ends a pause under way and throws the last error, without another attempt', async () => {
+  const stop = new AbortController();
+  let calls = 0;
+  const p = settle(retry(async () => {
+    calls += 1;
+    throw new Error('database is down');
+  }, { isRetriable: () => true, initialDelayMs: 60_000, maxDelayMs: 60_000, signal: stop.signal }));
+  setTimeout(() => stop.abort(), 1000);
+  const r = await p;
+  expect([(r.error as Error).message, calls, r.elapsed]).toEqual(['database is down', 1, 1000]);
 });
 
 test('isTransient: the innermost error that says anything decides', () => {

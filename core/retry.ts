@@ -14,13 +14,64 @@ export interface Startup {
   log?: Logger;
 }
 
-export interface ReadyOptions extends Startup {
-  /** Errors that may go away by themselves; the others are thrown at once. Default: `isTransient`. */
+/** How `retry` paces and ends its attempts. */
+export interface RetryOptions {
+  /** Errors worth another attempt; any other is thrown at once. Default: `isTransient`. */
   isRetriable?: (err: unknown) => boolean;
-  /** First pause between attempts, ms; it doubles up to `maxDelayMs`, and each is drawn from its upper half (jitter). */
+  /** First pause, ms; it doubles up to `maxDelayMs`, each drawn from its upper half (jitter). */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Attempts in all (default: no limit); the last one's error is thrown. */
+  attempts?: number;
+  /** Stops the retrying: a pause under way ends, and the last error is thrown. */
+  signal?: AbortSignal;
+  /** Called before each pause, with the error, the attempt that failed (1, 2, …) and the pause in ms. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
+
+/** The pause after failed attempt `n` (0, 1, …): `initialDelayMs` doubling up to `maxDelayMs`, drawn from the upper half of that. */
+export function backoffDelay(n: number, opts: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs'> = {}): number {
+  const { initialDelayMs = 100, maxDelayMs = 5000 } = opts;
+  const step = Math.min(maxDelayMs, initialDelayMs * 2 ** n);
+  return step / 2 + (Math.random() * step) / 2;
+}
+
+/** Resolves after `ms`, or when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Calls `attempt` until it resolves, pausing with exponential backoff and jitter after each error
+ * that `isRetriable` accepts, until `attempts` are used up or `signal` stops it. The one retry loop
+ * of Sluice: start-up waits, Kafka sends, database writes, uploads and webhooks all go through it.
+ *
+ * @example await retry(() => pool.query(sql), { signal: closing.signal, onRetry: (err, n, ms) => log.warn({ n, ms }, 'retrying') });
+ */
+export async function retry<T>(attempt: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const { isRetriable = isTransient, attempts = Infinity, signal, onRetry } = opts;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isRetriable(err) || n + 1 >= attempts || signal?.aborted) throw err;
+      const delay = backoffDelay(n, opts);
+      onRetry?.(err, n + 1, Math.round(delay));
+      await pause(delay, signal);
+      if (signal?.aborted) throw err;
+    }
+  }
+}
+
+export interface ReadyOptions extends Startup, Pick<RetryOptions, 'isRetriable' | 'initialDelayMs' | 'maxDelayMs'> {}
 
 /** A service did not become ready within the start-up timeout. */
 export class NotReadyError extends SluiceError {
@@ -33,42 +84,42 @@ export class NotReadyError extends SluiceError {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Settles as `work` does, or rejects with `late` at `deadline`; `work` is left to settle unobserved. */
-function beforeDeadline<T>(work: Promise<T>, deadline: number, late: symbol): Promise<T> {
+/** Settles as `work` does, or rejects with `late` when `deadline` aborts; `work` is left to settle unobserved. */
+function beforeDeadline<T>(work: Promise<T>, deadline: AbortSignal, late: symbol): Promise<T> {
   work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(late), deadline - Date.now())));
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  if (deadline.aborted) return Promise.reject(late);
+  let onAbort: () => void = () => undefined;
+  const expired = new Promise<never>((_, reject) => deadline.addEventListener('abort', (onAbort = () => reject(late)), { once: true }));
+  return Promise.race([work, expired]).finally(() => deadline.removeEventListener('abort', onAbort));
 }
 
 /**
- * Calls `attempt` until it resolves, pausing with exponential backoff and jitter (0.1 s doubling up
- * to 5 s) after each error that `isRetriable` accepts; any other error is thrown at once. After
- * `timeoutMs` (an attempt still running then is abandoned) it throws a `NotReadyError` whose one-line
- * message names `what` and the last error.
+ * Calls `attempt` until it resolves (`retry`, 0.1 s doubling up to 5 s); an error that `isRetriable`
+ * does not accept is thrown at once. After `timeoutMs` (an attempt still running then is abandoned)
+ * it throws a `NotReadyError` whose one-line message names `what` and the last error.
  *
  * @example await untilReady('Kafka at 127.0.0.1:9092', () => admin.connect(), { timeoutMs: 60_000, log });
  */
 export async function untilReady<T>(what: string, attempt: () => Promise<T>, opts: ReadyOptions): Promise<T> {
-  const { timeoutMs, isRetriable = isTransient, log, initialDelayMs = 100, maxDelayMs = 5000 } = opts;
-  const deadline = Date.now() + timeoutMs;
+  const { timeoutMs, isRetriable = isTransient, log } = opts;
+  const timeout = new AbortController();
+  const deadline = timeout.signal;
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
   const late = Symbol('deadline');
   let last: unknown;
-  for (let n = 0; ; n++) {
-    if (n > 0 && Date.now() >= deadline) break;
-    try {
-      return await beforeDeadline(attempt(), deadline, late);
-    } catch (err) {
-      if (err === late) break;
-      if (!isRetriable(err)) throw err;
-      last = err;
-    }
-    const step = Math.min(maxDelayMs, initialDelayMs * 2 ** n);
-    const pause = Math.min(deadline - Date.now(), step / 2 + (Math.random() * step) / 2);
-    log?.info({ err: { message: describe(last) }, attempt: n + 1, retryInMs: Math.round(pause) }, `waiting for ${what}`);
-    if (pause > 0) await sleep(pause);
+  try {
+    return await retry(() => beforeDeadline(attempt(), deadline, late), {
+      ...opts, isRetriable: (err) => err !== late && isRetriable(err), signal: deadline,
+      onRetry: (err, n, retryInMs) => {
+        last = err;
+        log?.info({ err: { message: describe(err) }, attempt: n, retryInMs }, `waiting for ${what}`);
+      },
+    });
+  } catch (err) {
+    if (err !== late && !(deadline.aborted && isRetriable(err))) throw err;
+    if (err !== late) last = err;
+  } finally {
+    clearTimeout(timer);
   }
   const reason = last === undefined ? 'no answer' : `last error: ${describe(last)}`;
   throw new NotReadyError(`gave up waiting for ${what} after ${timeoutMs} ms${opts.setting ? ` (${opts.setting})` : ''}; ${reason}`.replace(/\s*\n\s*/g, '; '), last);

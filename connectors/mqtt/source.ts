@@ -8,7 +8,7 @@ import { Counter, Gauge } from 'prom-client';
 import {
   connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord, RegistryClient,
   AvroSerde, readSchema, DLQ_TOPIC, valueSubject, SluiceError, faultPoint, deadLetter,
-  createMetrics, startOpsServer, type RunningTopology, untilReady,
+  createMetrics, startOpsServer, type RunningTopology, untilReady, retry, backoffDelay,
 } from '../../core/component.ts';
 import { holdPubacks, type AckToken } from './acks.ts';
 import { parseReading, templateFilter, type SensorReading } from './parse.ts';
@@ -189,7 +189,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
   };
   let stopping = false;
   let lastError: Error | undefined;
-  let backoff = minBackoffMs;
+  let closes = 0; // since the last connect: the reconnect pause grows with them
   let subscribed = false;
 
   const headersOf = headerCache(cfg.MQTT_CLIENT_ID);
@@ -248,8 +248,8 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
     else paused = done;
   };
   client.on('connect', () => {
-    backoff = minBackoffMs;
-    client.options.reconnectPeriod = backoff;
+    closes = 0;
+    client.options.reconnectPeriod = minBackoffMs;
     metrics.connected.set(1);
     log.info({ filter }, 'connected to the MQTT broker');
     // rh 1: retained messages only for a new subscription, not again at every reconnect.
@@ -261,8 +261,7 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
   });
   client.on('close', () => {
     metrics.connected.set(0);
-    backoff = Math.min(backoff * 2, maxBackoffMs);
-    client.options.reconnectPeriod = backoff;
+    client.options.reconnectPeriod = backoffDelay(++closes, { initialDelayMs: minBackoffMs, maxDelayMs: maxBackoffMs });
     // Messages of the closed connection not yet being written come again on the next one.
     const before = buffer.length;
     for (let i = buffer.length - 1; i >= 0; i--) {
@@ -292,15 +291,13 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
     }
     const batches: OutgoingBatch[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     if (batches.length === 0) return;
-    for (let wait = minBackoffMs; ; wait = Math.min(wait * 2, maxBackoffMs)) {
-      try {
-        return await kafka.send(batches);
-      } catch (err) {
+    await retry(() => kafka.send(batches), {
+      isRetriable: () => true, initialDelayMs: minBackoffMs, maxDelayMs: maxBackoffMs,
+      onRetry: (err, _attempt, retryInMs) => {
         metrics.sendRetries.inc();
-        log.warn({ err: { message: (err as Error).message }, records: entries.length, retryInMs: wait }, 'Kafka write failed; holding PUBACKs and retrying');
-        await sleep(wait);
-      }
-    }
+        log.warn({ err: { message: (err as Error).message }, records: entries.length, retryInMs }, 'Kafka write failed; holding PUBACKs and retrying');
+      },
+    });
   };
 
   /** Settles once the PUBACKs of every batch taken so far have gone out. */

@@ -1,7 +1,7 @@
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { describe } from '../cli.ts';
-import { isTransient } from '../retry.ts';
+import { isTransient, retry } from '../retry.ts';
 
 /** One produce request's worth: records per topic. */
 export type Chunk = { topic: string; messages: Message[] }[];
@@ -44,22 +44,15 @@ export function createSender(o: { newProducer: () => Producer; log: Logger; retr
     producer = undefined;
     await failed?.disconnect().catch(() => undefined);
   };
-  const sendChunk = async (topicMessages: Chunk) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await (await current()).sendBatch({ topicMessages, acks: -1 });
-        return;
-      } catch (err) {
-        if (closed || !isTransient(err)) {
-          await renew();
-          throw err;
-        }
-        const waitMs = Math.min(maxRetryMs, retryMs * 2 ** attempt);
-        o.log.warn({ err: { message: describe(err) }, attempt: attempt + 1, retryInMs: waitMs }, 'Kafka send failed; sending the same request again (Kafka keeps it once)');
-        await new Promise((res) => setTimeout(res, waitMs));
-      }
-    }
-  };
+  const sendChunk = (topicMessages: Chunk) => retry(async () => {
+    await (await current()).sendBatch({ topicMessages, acks: -1 });
+  }, {
+    isRetriable: (err) => !closed && isTransient(err), initialDelayMs: retryMs, maxDelayMs: maxRetryMs,
+    onRetry: (err, attempt, retryInMs) => o.log.warn({ err: { message: describe(err) }, attempt, retryInMs }, 'Kafka send failed; sending the same request again (Kafka keeps it once)'),
+  }).catch(async (err: unknown) => {
+    await renew();
+    throw err;
+  });
 
   return {
     connect: async () => {

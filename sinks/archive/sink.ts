@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
-  type Sink, type SinkContext, type SourcePartition, type InRecord, SluiceError, faultPoint,
+  type Sink, type SinkContext, type SourcePartition, type InRecord, SluiceError, faultPoint, retry,
 } from '../../core/component.ts';
 import type { Destination } from './destination.ts';
 import type { ArchiveRow, FileFormat, Reading } from './format.ts';
@@ -59,18 +58,16 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
   const stop = new AbortController();
 
   const persist = async (st: PartitionState, what: string, op: () => Promise<unknown>) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await op();
-        return;
-      } catch (err) {
-        if (err instanceof SluiceError) throw err; // ours: not a failure of the destination
-        if (closed || st.released) throw new SluiceError(`archive: ${what} abandoned: the sink closed or the partition was revoked`, { retriable: true, cause: err });
-        const waitMs = Math.min(opts.maxRetryMs ?? 30_000, (opts.retryMs ?? 500) * 2 ** attempt);
-        log.warn({ partition: st.source.partition, attempt: attempt + 1, waitMs, error: (err as Error).message }, `archive: ${what} failed, retrying`);
-        await sleep(waitMs, undefined, { signal: stop.signal }).catch(() => undefined);
-      }
-    }
+    const gone = () => closed || st.released;
+    await retry(op, {
+      // A SluiceError is ours, not a failure of the destination.
+      isRetriable: (err) => !(err instanceof SluiceError) && !gone(), signal: stop.signal,
+      initialDelayMs: opts.retryMs ?? 500, maxDelayMs: opts.maxRetryMs ?? 30_000,
+      onRetry: (err, attempt, waitMs) => log.warn({ partition: st.source.partition, attempt, waitMs, error: (err as Error).message }, `archive: ${what} failed, retrying`),
+    }).catch((err: unknown) => {
+      if (err instanceof SluiceError || !gone()) throw err;
+      throw new SluiceError(`archive: ${what} abandoned: the sink closed or the partition was revoked`, { retriable: true, cause: err });
+    });
   };
 
   /**

@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import {
   type Reject, type SendDeadLetters, type Sink, type SinkFactory, type SourcePartition,
-  type OutRecord, SluiceError, loadConfig, faultPoint,
+  type OutRecord, SluiceError, loadConfig, faultPoint, retry,
 } from '../../core/component.ts';
 import { timescaleSchema, type TimescaleConfig } from './config.ts';
 import { COPY_HEADER, COPY_TRAILER, CopyRows, RowError, dedupe, keyOf } from './encode.ts';
@@ -172,20 +171,15 @@ export class TimescaleSink implements Sink {
   }
 
   /** Runs `fn` until it succeeds, with backoff on errors a retry can fix; the partition waits meanwhile. */
-  private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (fatalClass.test(sqlState(err))) {
-          throw new SluiceError(`cannot ${what}: ${(err as Error).message}`, { cause: err, context: { component: 'timescale' } });
-        }
-        if (this.closed) throw err;
-        const delay = Math.min(5000, 100 * 2 ** attempt);
-        this.log.warn({ err: { message: (err as Error).message, code: sqlState(err) }, attempt, retryInMs: delay }, `cannot ${what}: retrying`);
-        await sleep(delay);
-      }
-    }
+  private retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const fatal = (err: unknown) => fatalClass.test(sqlState(err));
+    return retry(fn, {
+      isRetriable: (err) => !fatal(err) && !this.closed, initialDelayMs: 100, maxDelayMs: 5000,
+      onRetry: (err, attempt, retryInMs) => this.log.warn({ err: { message: (err as Error).message, code: sqlState(err) }, attempt, retryInMs }, `cannot ${what}: retrying`),
+    }).catch((err: unknown) => {
+      if (!fatal(err)) throw err;
+      throw new SluiceError(`cannot ${what}: ${(err as Error).message}`, { cause: err, context: { component: 'timescale' } });
+    });
   }
 
   /** One transaction: the rows and the next offset, unless the batch was stored before; its dead letters are sent before the commit. */

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Sink, SinkFactory } from '../../core/component.ts';
+import { retry, type Sink, type SinkFactory } from '../../core/component.ts';
 
 export interface WebhookConfig {
   /** Where each record's value is POSTed as JSON. Never logged: it may carry a token. */
@@ -26,23 +25,16 @@ export function webhookSink(cfg: WebhookConfig): SinkFactory {
       topics: () => [],
       async write(records, _source, reject) {
         if (replay) return;
+        const why = (err: unknown) => {
+          const e = err as Error & { cause?: { code?: string } };
+          return e.name === 'TimeoutError' ? `webhook did not answer within ${cfg.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+        };
         for (const r of records) {
           const body = JSON.stringify(r.value);
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await post(body);
-              break;
-            } catch (err) {
-              const e = err as Error & { cause?: { code?: string } };
-              const message = e.name === 'TimeoutError' ? `webhook did not answer within ${cfg.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
-              if (attempt >= cfg.attempts) {
-                reject(r, 'webhook', new Error(`${message} (after ${attempt} attempts)`));
-                break;
-              }
-              log.warn({ attempt, error: message }, 'webhook failed; retrying');
-              await sleep(200 * 2 ** (attempt - 1));
-            }
-          }
+          await retry(() => post(body), {
+            isRetriable: () => true, attempts: cfg.attempts, initialDelayMs: 200, maxDelayMs: 10_000,
+            onRetry: (err, attempt) => log.warn({ attempt, error: why(err) }, 'webhook failed; retrying'),
+          }).catch((err: unknown) => reject(r, 'webhook', new Error(`${why(err)} (after ${cfg.attempts} attempts)`)));
         }
       },
       close: async () => undefined,
