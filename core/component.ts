@@ -4,7 +4,7 @@
 export * from './index.ts';
 export type { SourcePartition, Reject, SendDeadLetters } from './sink.ts';
 export type { CheckResult } from './connector.ts';
-export { connectionSchema, hostPorts, maskSetting } from './config.ts';
+export { hostPorts, maskSetting } from './config.ts';
 export { runCommand, explain } from './cli.ts';
 export { faultPoint } from './fault.ts';
 export { connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord } from './kafka/adapter.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { connectionSchema, loadConfig, maskSetting, settingsLines } from './config.ts';
+import { loadConfig, maskSetting, settingsLines } from './config.ts';
+import { connectionSchema } from '../infra/stack/connections.ts';
 import { ConfigError } from './errors.ts';
 
 const valid = {

@@ -10,23 +10,6 @@ export const hostPorts = z
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1, 'expected at least one host:port'));
 
-/** Connection settings for the services, from the environment variables operators already use. */
-export const connectionSchema = z.object({
-  KAFKA_BROKERS: hostPorts,
-  SCHEMA_REGISTRY_URL: z.url(),
-  S3_ENDPOINT: z.url().optional(),
-  S3_BUCKET: z.string().min(3),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  /** A request to the object store that has not answered after this long fails (and is retried), in ms. */
-  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
-  TIMESCALE_URL: z.url(),
-  MQTT_BROKER: z.url(),
-});
-export type Connections = z.output<typeof connectionSchema>;
-
 /** Variables whose values are never shown. Webhook URLs often carry their token in the path. */
 const secretName = /PASSWORD|TOKEN|SECRET|KEY|CREDENTIAL|WEBHOOK_URL$/i;
 

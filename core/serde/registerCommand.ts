@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { loadConfig } from '../config.ts';
 import { runtimeSchema } from '../runtime/config.ts';
 import { RegistryClient } from './registry.ts';
@@ -19,7 +18,7 @@ export async function registerSchemasCommand(args: { dryRun: boolean; help: bool
     return 0;
   }
   // A ConfigError is exit 2 with one line (core/cli.ts).
-  const cfg = loadConfig(z.object({ SCHEMA_REGISTRY_URL: z.url(), SLUICE_STARTUP_TIMEOUT_MS: runtimeSchema.shape.SLUICE_STARTUP_TIMEOUT_MS }));
+  const cfg = loadConfig(runtimeSchema.pick({ SCHEMA_REGISTRY_URL: true, SLUICE_STARTUP_TIMEOUT_MS: true }));
   const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL, { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS' });
   const outcomes = await registerSchemas(registry, schemasDir, args.dryRun);
   const w = Math.max(7, ...outcomes.map((o) => o.subject.length));

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { connectionSchema, loadConfig } from '../../core/config.ts';
+import { loadConfig } from '../../core/config.ts';
+import { connectionSchema } from '../../infra/stack/connections.ts';
 import { createS3Client } from '../s3/client.ts';
 import {
   createTopics, kafka, produce, reading, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance,

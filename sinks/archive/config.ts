@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type SinkFactory, connectionSchema, loadConfig } from '../../core/component.ts';
-import { createS3Client } from '../s3/client.ts';
+import { type SinkFactory, loadConfig } from '../../core/component.ts';
+import { createS3Client, s3Schema } from '../s3/client.ts';
 import { folderDestination, s3Destination, type Destination } from './destination.ts';
 import type { FileFormat } from './format.ts';
 import { workerFormat } from './workerFormat.ts';
@@ -10,11 +10,9 @@ const int = (min: number, max: number, def: number) => z.coerce.number().int().m
 const MiB = 1024 * 1024;
 
 /** The archive's settings, from the environment (names in the README's "Parquet archive"). */
-export const archiveSchema = connectionSchema.pick({
-  S3_ENDPOINT: true, S3_REGION: true, S3_FORCE_PATH_STYLE: true, S3_ACCESS_KEY_ID: true, S3_SECRET_ACCESS_KEY: true, S3_REQUEST_TIMEOUT_MS: true,
-}).extend({
+export const archiveSchema = s3Schema.extend({
   /** Required unless ARCHIVE_DIR is set. */
-  S3_BUCKET: z.string().min(3).optional(),
+  S3_BUCKET: s3Schema.shape.S3_BUCKET.optional(),
   /** A local folder to archive to instead of S3. */
   ARCHIVE_DIR: z.string().min(1).optional(),
   ARCHIVE_PREFIX: z.string().regex(/^[\w.=-]+(\/[\w.=-]+)*$/, 'expected path segments of letters, digits, _ . = -').default('sensor_readings'),

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { explain, ConfigError, loadConfig } from '../../core/component.ts';
 import { archiveSchema, destinationOf } from './config.ts';
+import { timescaleSchema } from '../timescale/config.ts';
 import { countArchive, countTable } from './verify.ts';
 import { compare, formatTable } from './table.ts';
 
@@ -30,7 +30,7 @@ export async function archiveVerifyCommand(args: { from?: string; to?: string; h
   }
   const from = parseTime('from', args.from, new Date(0));
   const to = parseTime('to', args.to, new Date());
-  const cfg = loadConfig(archiveSchema.and(z.object({ TIMESCALE_URL: z.url() })), env);
+  const cfg = loadConfig(archiveSchema.extend({ TIMESCALE_URL: timescaleSchema.shape.TIMESCALE_URL }), env);
   const [archive, table] = await Promise.all([
     explain('cannot read the archive', countArchive(destinationOf(cfg), cfg.ARCHIVE_PREFIX, from, to)),
     explain('cannot read sensor_data', countTable(cfg.TIMESCALE_URL, from, to)),

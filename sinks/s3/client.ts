@@ -1,13 +1,19 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 
-export interface S3Settings {
-  S3_ENDPOINT?: string;
-  S3_REGION: string;
-  S3_FORCE_PATH_STYLE: boolean;
-  S3_ACCESS_KEY_ID?: string;
-  S3_SECRET_ACCESS_KEY?: string;
-  S3_REQUEST_TIMEOUT_MS?: number;
-}
+/** The object store's settings, declared once: the archiver, bin/retention and bin/archive-verify read them. */
+export const s3Schema = z.object({
+  /** An S3-compatible store (S3Proxy, MinIO); absent: AWS. */
+  S3_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().min(3),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** A request to the object store that has not answered after this long fails (and is retried), in ms. */
+  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+});
+export type S3Settings = Omit<z.output<typeof s3Schema>, 'S3_BUCKET' | 'S3_REQUEST_TIMEOUT_MS'> & { S3_REQUEST_TIMEOUT_MS?: number };
 
 /** An S3 client for AWS or an S3-compatible store (S3Proxy, MinIO), from the S3_* settings. */
 export function createS3Client(s: S3Settings, maxAttempts = 3): S3Client {

@@ -1,23 +1,19 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { hostPorts, loadConfig, connectKafka, createLogger, explain } from '../../core/component.ts';
-import { createS3Client } from '../s3/client.ts';
+import { runtimeSchema, loadConfig, connectKafka, createLogger, explain } from '../../core/component.ts';
+import { createS3Client, s3Schema } from '../s3/client.ts';
+import { archiveSchema } from '../archive/config.ts';
+import { timescaleSchema } from './config.ts';
 import { archivedHours, deleteHour, planRetention } from './retention.ts';
 import { manifestsRoot, readManifests } from '../archive/manifest.ts';
 
-const retentionEnv = z.object({
-  TIMESCALE_URL: z.url(),
-  KAFKA_BROKERS: hostPorts,
+const retentionEnv = s3Schema.extend({
+  TIMESCALE_URL: timescaleSchema.shape.TIMESCALE_URL,
+  KAFKA_BROKERS: runtimeSchema.shape.KAFKA_BROKERS,
+  ARCHIVE_PREFIX: archiveSchema.shape.ARCHIVE_PREFIX,
   /** The topic the archiver archives: every partition of it must be archived through an hour. */
   ARCHIVE_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).default('sensor-readings'),
   ARCHIVE_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
-  ARCHIVE_PREFIX: z.string().regex(/^[A-Za-z0-9._\-/]+$/).default('sensor_readings'),
-  S3_BUCKET: z.string().min(3),
-  S3_ENDPOINT: z.url().optional(),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
 
 export const usage = `usage: bin/retention [--execute] [--force]

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createS3Client } from '../../../sinks/s3/client.ts';
-import { connectionSchema, loadConfig } from '../../../core/config.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { connectionSchema } from '../connections.ts';
 
 /** Settings of the running stack, from the environment that `bin/test` exports. */
 export const conn = loadConfig(connectionSchema);

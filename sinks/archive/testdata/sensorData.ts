@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { connectionSchema, loadConfig } from '../../../core/config.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { connectionSchema } from '../../../infra/stack/connections.ts';
 import type { Reading } from '../../../schemas/records.ts';
 
 /** A database of its own with a sensor_data table holding `rows`; returns its URL and a drop function. */
