@@ -16,8 +16,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { loadConfig } from '../core/config.ts';
 import { connectionSchema } from '../infra/stack/connections.ts';
 import { createS3Client } from '../sinks/s3/client.ts';
-import { parquetFormat, type Reading } from '../sinks/archive/format.ts';
-import { hyparquetFormat } from '../sinks/archive/hyparquetFormat.ts';
+import { parquetFormat, type Reading } from '../sinks/archive/file-format.ts';
+import { hyparquetFormat } from '../sinks/archive/hyparquet-format.ts';
 import { hourOf } from '../sinks/archive/layout.ts';
 import { benchLock, inChild, prefill } from './lib.ts';
 

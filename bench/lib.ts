@@ -9,7 +9,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { defineTopology, kafkaSink, type InRecord, type Topology } from '../core/index.ts';
 import { startTopology } from '../core/runtime/run.ts';
 import { loadConfig } from '../core/config.ts';
-import { runtimeSchema } from '../core/runtime/config.ts';
+import { runtimeSchema } from '../core/runtime/runtime-settings.ts';
 import { RegistryClient } from '../core/serde/registry.ts';
 import { AvroSerde, readSchema } from '../core/serde/avro.ts';
 import type { Reading } from '../schemas/records.ts';

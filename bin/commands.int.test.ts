@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { sensorData } from '../sinks/archive/testdata/sensorData.ts';
+import { sensorData } from '../sinks/archive/testdata/sensor-data.ts';
 
 // Every bin/ command: --help is usage on stdout and exit 0; a wrong command line is one line on stderr
 // and exit 2; a failure is one line with its cause on stderr and exit 1. Never a stack trace, never a secret.
@@ -12,7 +12,7 @@ const closed = '127.0.0.1:1';
 const secret = 'not-for-your-eyes-7f3a9c';
 
 // A schema registry that refuses every request: a failure that no waiting mends (one that does not
-// answer is waited for 60 s by RegistryClient, see the report of core/serde/registerCommand.ts).
+// answer is waited for 60 s by RegistryClient, see the report of core/serde/register-command.ts).
 let refusing: Server;
 let refusingUrl: string;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // The layers' import rules (issue 21), checked on every production file (tests and testdata aside):
 // outside core/ only its public surface is imported (core/index.ts, core/component.ts); core/
 // imports no connector, sink, topology or bin command; sinks and connectors do not import each
-// other, nor topologies.
+// other, nor topologies. File names are kebab-case.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -36,13 +36,13 @@ export function broken(from: string, to: string): string | undefined {
 test('the rules, on a few imports', () => {
   expect(importsOf("import { a } from '../core/x.ts';\nexport * from './y.ts';\nconst m = await import(p ? resolve(p) : '../../topologies/index.ts');\nimport pg from 'pg';"))
     .toEqual(['../core/x.ts', './y.ts', '../../topologies/index.ts']);
-  expect(broken('sinks/archive/format.ts', 'core/index.ts')).toBeUndefined();
-  expect(broken('sinks/archive/sink.ts', 'core/component.ts')).toBeUndefined();
-  expect(broken('sinks/archive/format.ts', 'core/serde/avro.ts')).toBe('a core internal');
+  expect(broken('sinks/archive/file-format.ts', 'core/index.ts')).toBeUndefined();
+  expect(broken('sinks/archive/archive-sink.ts', 'core/component.ts')).toBeUndefined();
+  expect(broken('sinks/archive/file-format.ts', 'core/serde/avro.ts')).toBe('a core internal');
   expect(broken('core/runtime/cli.ts', 'topologies/index.ts')).toBe('core imports topologies');
-  expect(broken('connectors/mqtt/source.ts', 'sinks/timescale/sink.ts')).toBe('connectors import sinks');
-  expect(broken('sinks/archive/format.ts', 'topologies/alerting/rules.ts')).toBe('sinks import topologies');
-  expect(broken('topologies/alerting.ts', 'sinks/timescale/sink.ts')).toBeUndefined();
+  expect(broken('connectors/mqtt/source.ts', 'sinks/timescale/table-sink.ts')).toBe('connectors import sinks');
+  expect(broken('sinks/archive/file-format.ts', 'topologies/alerting/rules.ts')).toBe('sinks import topologies');
+  expect(broken('topologies/alerting.ts', 'sinks/timescale/table-sink.ts')).toBeUndefined();
 });
 
 test('no import breaks the layers', () => {
@@ -51,6 +51,12 @@ test('no import breaks the layers', () => {
     .filter((to) => broken(file, to))
     .map((to) => `${file} -> ${to}: ${broken(file, to)}`));
   expect(found).toEqual([]);
+});
+
+test('file names: one convention, kebab-case (tests and declarations add .test, .int, .d)', () => {
+  const all = (dir: string): string[] => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? (e.name === 'node_modules' || e.name.startsWith('.') ? [] : all(join(dir, e.name))) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+  expect(all('.').filter((f) => !/^[a-z0-9]+(-[a-z0-9]+)*(\.(test|int|d))*\.ts$/.test(f.split('/').pop()!))).toEqual([]);
 });
 
 test('package.json exports the public surface by name, and nothing else of core', () => {

@@ -15,7 +15,7 @@ export { AvroSerde, readSchema } from './serde/avro.ts';
 export { RegistryClient } from './serde/registry.ts';
 
 // The runtime's parts: a source connector still assembles its own process from them (issue 21).
-export { runtimeSchema } from './runtime/config.ts';
+export { runtimeSchema } from './runtime/runtime-settings.ts';
 export { checkTimeoutMs, connectForCheck, probeAll } from './runtime/check.ts';
 export { deadLetter } from './runtime/dlq.ts';
 export { createMetrics } from './runtime/metrics.ts';
@@ -25,5 +25,5 @@ export type { RunningTopology } from './runtime/run.ts';
 // The commands of bin/.
 export { runTopologyCommand } from './runtime/cli.ts';
 export { replayCommand } from './replay/command.ts';
-export { registerSchemasCommand } from './serde/registerCommand.ts';
+export { registerSchemasCommand } from './serde/register-command.ts';
 export { drained, pipelineStatus, statusLine, type PipelineProcess, type PipelineStatus } from './runtime/status.ts';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { SluiceError } from './errors.ts';
 import { describe } from './cli.ts';
 
-/** The default of SLUICE_STARTUP_TIMEOUT_MS (core/runtime/config.ts), for clients made without the setting. */
+/** The default of SLUICE_STARTUP_TIMEOUT_MS (core/runtime/runtime-settings.ts), for clients made without the setting. */
 export const STARTUP_TIMEOUT_MS = 60_000;
 
 /** How long start-up waits for a service, and who hears about the waiting. */

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { SinkFactory } from './sink.ts';
 import { ConfigError } from './errors.ts';
-import { timePolicy, type TimeOptions } from './operators/eventTime.ts';
+import { timePolicy, type TimeOptions } from './operators/event-time.ts';
 import { assertTopicName, assertTopologyName } from './naming.ts';
 
 /** A decoded source record, as the pipeline sees it. `offset` is a decimal string, as in Kafka. */

@@ -11,7 +11,7 @@ import { createLogger } from '../core/log.ts';
 import { loadConfig, type Env } from '../core/config.ts';
 import { SluiceError } from '../core/errors.ts';
 import { readSimLog, type SentBad, type SentLine, type SentReading } from '../connectors/mqtt/simlog.ts';
-import { archiveSchema, destinationOf } from '../sinks/archive/config.ts';
+import { archiveSchema, destinationOf } from '../sinks/archive/archive-settings.ts';
 import { compare } from '../sinks/archive/table.ts';
 
 const HOUR = 3_600_000;

@@ -12,7 +12,7 @@ import { ConfigError } from '../core/errors.ts';
 import { loadConfig } from '../core/config.ts';
 import type { KafkaAdapter } from '../core/kafka/adapter.ts';
 import { changelogTopic, valueSubject } from '../core/naming.ts';
-import { archiveSchema, destinationOf } from '../sinks/archive/config.ts';
+import { archiveSchema, destinationOf } from '../sinks/archive/archive-settings.ts';
 import { runNames } from './topologies.ts';
 import type { Service } from '../infra/stack/service.ts';
 import { isAlive, startedPid, waitUntilAnswers } from '../infra/stack/proc.ts';
@@ -60,7 +60,7 @@ const pgBin = () => {
 
 /**
  * A throwaway cluster (initdb into a temporary directory, a free port, trust auth, fsync off: the
- * suite tests the pipeline, not the disk), as sinks/timescale/testdata/privatePostgres.ts does.
+ * suite tests the pipeline, not the disk), as sinks/timescale/testdata/private-postgres.ts does.
  * As root, PostgreSQL runs as the postgres user (initdb refuses root).
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {

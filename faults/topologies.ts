@@ -3,8 +3,8 @@
 // never reads or commits for a user's pipeline. `ingest` is the shipped connector: its topic, client id
 // and MQTT topic template come from INGEST_TOPIC, MQTT_CLIENT_ID and MQTT_TOPIC_TEMPLATE (the suite sets them).
 import type { Entry, TopologyEntry } from '../core/runtime/cli.ts';
-import { timescaleSchema } from '../sinks/timescale/config.ts';
-import { archiveSchema } from '../sinks/archive/config.ts';
+import { timescaleSchema } from '../sinks/timescale/timescale-settings.ts';
+import { archiveSchema } from '../sinks/archive/archive-settings.ts';
 import { alertingSchema } from '../topologies/alerting/rules.ts';
 import { alertingTopology } from '../topologies/alerting.ts';
 import { hourlyAggregatesTopology, hourlySchema } from '../topologies/hourly-aggregates.ts';

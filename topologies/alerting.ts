@@ -3,10 +3,10 @@ import {
   defineTopology, kafkaSink, stateful, type OutRecord, type SinkFactory, type Topology, type Env,
   type TopologyEntry,
 } from '../core/index.ts';
-import { timescaleSink } from '../sinks/timescale/sink.ts';
-import { timescaleSchema } from '../sinks/timescale/config.ts';
+import { timescaleSink } from '../sinks/timescale/table-sink.ts';
+import { timescaleSchema } from '../sinks/timescale/timescale-settings.ts';
 import { alertsTable } from '../sinks/timescale/table.ts';
-import { webhookSink } from '../sinks/webhook/sink.ts';
+import { webhookSink } from '../sinks/webhook/webhook-sink.ts';
 import { alertingConfig, alertingSchema, rulesOf, step, type RuleState } from './alerting/rules.ts';
 import type { Alert, Reading } from '../schemas/records.ts';
 

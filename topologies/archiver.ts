@@ -1,7 +1,7 @@
 import { map } from 'rxjs';
 import { defineTopology, type InRecord, type Topology, type Env, type TopologyEntry } from '../core/index.ts';
-import { archiveSchema, archiveSink } from '../sinks/archive/config.ts';
-import type { Reading } from '../sinks/archive/format.ts';
+import { archiveSchema, archiveSink } from '../sinks/archive/archive-settings.ts';
+import type { Reading } from '../sinks/archive/file-format.ts';
 
 /** An archiver of `topic` (sensor readings) under consumer group `name`; the sink reads ARCHIVE_* and S3_*. */
 export function archiverTopology(opts: { name: string; topic: string }, env: Env = process.env): Topology<Reading> {

@@ -4,8 +4,8 @@ import {
   defineTopology, kafkaSink, windowedAggregate, TimeWindows, hours, type OutRecord, type Topology,
   loadConfig, type Env, type TopologyEntry,
 } from '../core/index.ts';
-import { timescaleSchema } from '../sinks/timescale/config.ts';
-import { hourlyStatsSink, type HourlyRow, type LateReading } from '../sinks/timescale/hourly.ts';
+import { timescaleSchema } from '../sinks/timescale/timescale-settings.ts';
+import { hourlyStatsSink, type HourlyRow, type LateReading } from '../sinks/timescale/hourly-sink.ts';
 import type { HourlyStats, Reading } from '../schemas/records.ts';
 
 const ms = (def: number) => z.coerce.number().int().min(0).max(30 * 86_400_000).default(def);

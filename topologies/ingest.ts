@@ -4,11 +4,11 @@ import {
   defineConnector, type CheckResult, loadConfig, maskSetting, DLQ_TOPIC, valueSubject,
   RegistryClient, AvroSerde, readSchema, checkTimeoutMs, connectForCheck, probeAll,
 } from '../core/component.ts';
-import { ingestSchema, type IngestConfig } from '../connectors/mqtt/config.ts';
+import { ingestSchema, type IngestConfig } from '../connectors/mqtt/ingest-settings.ts';
 import { templateFilter } from '../connectors/mqtt/parse.ts';
 import { clientOptions, startIngest } from '../connectors/mqtt/source.ts';
 
-/** MQTT → Avro SensorReading on Kafka; settings in connectors/mqtt/config.ts and the README. */
+/** MQTT → Avro SensorReading on Kafka; settings in connectors/mqtt/ingest-settings.ts and the README. */
 export const ingest = defineConnector({
   name: 'ingest',
   description: 'MQTT sensors/# → Avro sensor-readings on Kafka (PUBACK only after Kafka acks)',

@@ -1,7 +1,7 @@
 import { map } from 'rxjs';
 import { defineTopology, type InRecord, type Topology, type Env, type TopologyEntry } from '../core/index.ts';
-import { timescaleSink } from '../sinks/timescale/sink.ts';
-import { timescaleSchema } from '../sinks/timescale/config.ts';
+import { timescaleSink } from '../sinks/timescale/table-sink.ts';
+import { timescaleSchema } from '../sinks/timescale/timescale-settings.ts';
 import { sensorData, type TableSpec } from '../sinks/timescale/table.ts';
 import type { Reading } from '../schemas/records.ts';
 

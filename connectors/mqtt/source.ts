@@ -14,7 +14,7 @@ import { holdPubacks, type AckToken } from './acks.ts';
 import { parseReading, templateFilter, type SensorReading } from './parse.ts';
 import { ConnectorClock, DELIVERY_HEADER, deliveryHeader, digest, type WrittenUnacked } from './redelivery.ts';
 import { resumeFromKafka, type Resumed } from './resume.ts';
-import type { IngestConfig } from './config.ts';
+import type { IngestConfig } from './ingest-settings.ts';
 
 const NAME = 'ingest';
 

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { connectKafka } from '../kafka/adapter.ts';
 import { RegistryClient } from '../serde/registry.ts';
-import { runtimeSchema } from '../runtime/config.ts';
+import { runtimeSchema } from '../runtime/runtime-settings.ts';
 import { configure, loadEntries } from '../runtime/cli.ts';
 import { formatPlan, planReplay } from './plan.ts';
 import { executeReplay } from './execute.ts';

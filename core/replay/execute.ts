@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Topology } from '../topology.ts';
 import type { KafkaAdapter } from '../kafka/adapter.ts';
-import type { RuntimeConfig } from '../runtime/config.ts';
+import type { RuntimeConfig } from '../runtime/runtime-settings.ts';
 import { startTopology } from '../runtime/run.ts';
 import { storesOf } from '../runtime/tasks.ts';
 import { changelogTopic } from '../naming.ts';

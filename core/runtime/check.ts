@@ -9,7 +9,7 @@ import { RegistryClient } from '../serde/registry.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../naming.ts';
 import { storesOf } from './tasks.ts';
-import type { RuntimeConfig } from './config.ts';
+import type { RuntimeConfig } from './runtime-settings.ts';
 
 /** How long `--check` waits for each dependency: as start-up would (SLUICE_STARTUP_TIMEOUT_MS), at most 10 s. */
 export const checkTimeoutMs = (cfg: Pick<RuntimeConfig, 'SLUICE_STARTUP_TIMEOUT_MS'>) => Math.min(cfg.SLUICE_STARTUP_TIMEOUT_MS, 10_000);

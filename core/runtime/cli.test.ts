@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { settingsLines } from '../config.ts';
-import { runtimeSchema } from './config.ts';
+import { runtimeSchema } from './runtime-settings.ts';
 import { configure, entryDefaults, loadEntries, runTopologyCommand, type TopologyEntry } from './cli.ts';
 
 const root = join(__dirname, '..', '..');

@@ -7,7 +7,7 @@ import { ConfigError, SluiceError } from '../errors.ts';
 import { loadConfig, settingsLines, type Env } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { describe } from '../cli.ts';
-import { runtimeSchema } from './config.ts';
+import { runtimeSchema } from './runtime-settings.ts';
 import { assertPortFree } from './ops.ts';
 import { checkTopology } from './check.ts';
 import { startTopology, type RunningTopology } from './run.ts';

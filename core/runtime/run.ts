@@ -16,7 +16,7 @@ import { EndOffsets } from './bounds.ts';
 import { deadLetter } from './dlq.ts';
 import { createMetrics } from './metrics.ts';
 import { startOpsServer } from './ops.ts';
-import type { RuntimeConfig } from './config.ts';
+import type { RuntimeConfig } from './runtime-settings.ts';
 
 export interface RunningTopology {
   /** The port /health, /ready and /metrics answer on. */

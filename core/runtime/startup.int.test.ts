@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connectKafka } from '../kafka/adapter.ts';
 import { createLogger } from '../log.ts';
 import { changelogTopic } from '../naming.ts';
-import { runtimeSchema } from './config.ts';
+import { runtimeSchema } from './runtime-settings.ts';
 import { startTopology } from './run.ts';
 import { brokers, kafka, registerReadings, registryUrl, startInstance, waitFor, type Instance } from './testdata/harness.ts';
 import { delayedProxy, freePort, type Proxy } from './testdata/proxy.ts';

@@ -2,7 +2,7 @@ import { Subject, type OperatorFunction } from 'rxjs';
 import type { InRecord, OutRecord } from '../topology.ts';
 import { SluiceError } from '../errors.ts';
 import { TaskContext, withTaskContext, type DeadLetter } from '../state/context.ts';
-import { eventTime, type TimeOptions } from '../operators/eventTime.ts';
+import { eventTime, type TimeOptions } from '../operators/event-time.ts';
 import { changelogRecords, ChangelogRestore, type Position } from '../state/changelog.ts';
 import type { OutgoingRecord } from '../kafka/adapter.ts';
 

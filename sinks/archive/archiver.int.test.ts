@@ -12,7 +12,7 @@ import {
 import { folderDestination, s3Destination, type Destination } from './destination.ts';
 import { manifestRange } from './manifest.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
-import { sensorData, verify } from './testdata/sensorData.ts';
+import { sensorData, verify } from './testdata/sensor-data.ts';
 
 jest.setTimeout(240_000);
 

@@ -1,4 +1,4 @@
-import type { ArchiveRow, FileWriter } from './format.ts';
+import type { ArchiveRow, FileWriter } from './file-format.ts';
 import { dataKey, hourLabel, hourOf } from './layout.ts';
 import { manifestKey, type Manifest } from './manifest.ts';
 

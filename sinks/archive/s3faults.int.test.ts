@@ -9,7 +9,7 @@ import { createS3Client } from '../s3/client.ts';
 import { caughtUp, createTopics, produce, reading, registerReadings, startInstance, untilCaughtUp, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
 import { s3Destination } from './destination.ts';
 import { privateObjectStore } from './testdata/s3proxy.ts';
-import { sensorData, verify } from './testdata/sensorData.ts';
+import { sensorData, verify } from './testdata/sensor-data.ts';
 
 jest.setTimeout(120_000);
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../s3/client.ts';
 import { createTopics, kafka } from '../../core/runtime/testdata/harness.ts';
-import { retentionCommand } from './retentionCommand.ts';
+import { retentionCommand } from './retention-command.ts';
 import { createTestDb, withClient, type TestDb } from './testdata/db.ts';
 
 const s3 = createS3Client({ ...process.env, S3_REGION: process.env.S3_REGION ?? 'us-east-1', S3_FORCE_PATH_STYLE: true });

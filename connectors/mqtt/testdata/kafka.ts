@@ -6,7 +6,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../../../core/runtime/testdata/harness.ts';
-import { newClusterId } from '../../../infra/stack/clusterId.ts';
+import { newClusterId } from '../../../infra/stack/cluster-id.ts';
 import { findJava } from '../../../infra/stack/java.ts';
 import { versions } from '../../../infra/stack/settings.ts';
 import { freePort } from './broker.ts';

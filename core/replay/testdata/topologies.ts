@@ -3,7 +3,7 @@ import { map } from 'rxjs';
 import { defineTopology, windowedAggregate, TimeWindows, minutes, type InRecord } from '../../index.ts';
 import { timescaleSinkTopology } from '../../../topologies/timescale-sink.ts';
 import type { Reading } from '../../../schemas/records.ts';
-import { timescaleSink } from '../../../sinks/timescale/sink.ts';
+import { timescaleSink } from '../../../sinks/timescale/table-sink.ts';
 import { sensorData, validateTable } from '../../../sinks/timescale/table.ts';
 import { archiverTopology } from '../../../topologies/archiver.ts';
 import { hourlyAggregatesTopology } from '../../../topologies/hourly-aggregates.ts';

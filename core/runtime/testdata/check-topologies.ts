@@ -4,8 +4,8 @@ import type { Entry } from '../cli.ts';
 import { alertingTopology } from '../../../topologies/alerting.ts';
 import { alertingSchema } from '../../../topologies/alerting/rules.ts';
 import { archiverTopology } from '../../../topologies/archiver.ts';
-import { archiveSchema } from '../../../sinks/archive/config.ts';
-import { timescaleSchema } from '../../../sinks/timescale/config.ts';
+import { archiveSchema } from '../../../sinks/archive/archive-settings.ts';
+import { timescaleSchema } from '../../../sinks/timescale/timescale-settings.ts';
 
 const id = process.env.SLUICE_TEST_ID ?? 'check-test';
 

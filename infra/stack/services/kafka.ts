@@ -7,7 +7,7 @@ import { data, home } from '../paths.ts';
 import { resolveClasspath } from '../maven.ts';
 import { runCommand, startDetached, stopStarted } from '../proc.ts';
 import { findJava } from '../java.ts';
-import { newClusterId } from '../clusterId.ts';
+import { newClusterId } from '../cluster-id.ts';
 
 const here = import.meta.dirname;
 const classpathFile = join(home, `kafka-${versions.kafka}`, 'classpath.txt');

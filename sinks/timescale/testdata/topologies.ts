@@ -3,7 +3,7 @@ import { mergeMap } from 'rxjs';
 import { defineTopology, kafkaSink, type InRecord } from '../../../core/index.ts';
 import { timescaleSinkTopology } from '../../../topologies/timescale-sink.ts';
 import type { Reading } from '../../../schemas/records.ts';
-import { timescaleSink } from '../sink.ts';
+import { timescaleSink } from '../table-sink.ts';
 import { sensorData } from '../table.ts';
 
 const id = process.env.SLUICE_TEST_ID ?? 'timescale-test';

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { type SinkFactory, loadConfig } from '../../core/component.ts';
 import { createS3Client, s3Schema } from '../s3/client.ts';
 import { folderDestination, s3Destination, type Destination } from './destination.ts';
-import type { FileFormat } from './format.ts';
-import { workerFormat } from './workerFormat.ts';
-import { createArchiveSink } from './sink.ts';
+import type { FileFormat } from './file-format.ts';
+import { threadedFormat } from './threaded-format.ts';
+import { createArchiveSink } from './archive-sink.ts';
 
 const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
 const MiB = 1024 * 1024;
@@ -46,9 +46,9 @@ export function destinationOf(c: ArchiveConfig): Destination {
 
 /** The configured writer, run in a worker thread of its own. */
 export async function formatOf(c: ArchiveConfig): Promise<FileFormat> {
-  // Loaded when used: formatWorkerFile.ts finds the worker by import.meta, which jest (CommonJS) cannot compile.
-  const { formatWorkerFile } = await import('./formatWorkerFile.ts');
-  return workerFormat({ writer: c.ARCHIVE_WRITER, compression: c.ARCHIVE_COMPRESSION, rowGroupSize: c.ARCHIVE_ROW_GROUP_ROWS, heapMb: c.ARCHIVE_WORKER_HEAP_MB, workerFile: formatWorkerFile });
+  // Loaded when used: threaded-format-worker-path.ts finds the worker by import.meta, which jest (CommonJS) cannot compile.
+  const { threadedFormatWorker } = await import('./threaded-format-worker-path.ts');
+  return threadedFormat({ writer: c.ARCHIVE_WRITER, compression: c.ARCHIVE_COMPRESSION, rowGroupSize: c.ARCHIVE_ROW_GROUP_ROWS, heapMb: c.ARCHIVE_WORKER_HEAP_MB, workerFile: threadedFormatWorker });
 }
 
 /** The archive sink, configured from the environment when the topology starts. */

@@ -1,7 +1,7 @@
 // The kafkajs patch (patches/kafkajs+2.2.4.patch) is for speed: what it sends and what it reads must
 // stay stock kafkajs 2.2.4's. node_modules/kafkajs-stock (package.json: npm:kafkajs@2.2.4) is that
 // release unpatched; each test gives both the same input and compares bytes or results. The
-// test of null header values says where the two differ. (kafkajsPatch.test.ts checks the patched code against itself.)
+// test of null header values says where the two differ. (kafkajs-patch.test.ts checks the patched code against itself.)
 import { createRequire } from 'node:module';
 
 const load = createRequire(__filename);

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../core/config.ts';
-import { archiveSchema } from './config.ts';
+import { archiveSchema } from './archive-settings.ts';
 
 test('defaults: S3 bucket, prefix sensor_readings, GZIP, row groups of 100,000, files of at most 500,000 rows', () => {
   const c = loadConfig(archiveSchema, { S3_BUCKET: 'archive', S3_SECRET_ACCESS_KEY: 'hush' });

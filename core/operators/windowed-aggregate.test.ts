@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import type { Observable } from 'rxjs';
-import { windowedAggregate, type WindowedAggregateOptions, type WindowedResult } from './windowedAggregate.ts';
-import { eventTime } from './eventTime.ts';
+import { windowedAggregate, type WindowedAggregateOptions, type WindowedResult } from './windowed-aggregate.ts';
+import { eventTime } from './event-time.ts';
 import { TaskContext, withTaskContext } from '../state/context.ts';
 import { TimeWindows, hours, minutes } from '../windows.ts';
 import type { InRecord } from '../topology.ts';

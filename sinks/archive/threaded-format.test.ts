@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { SluiceError } from '../../core/errors.ts';
-import { parquetFormat, type ArchiveRow, type FileFormat } from './format.ts';
-import { workerFormat, type WriterName } from './workerFormat.ts';
+import { parquetFormat, type ArchiveRow, type FileFormat } from './file-format.ts';
+import { threadedFormat, type WriterName } from './threaded-format.ts';
 
 const base = Date.UTC(2026, 10, 27, 10);
 const row = (partition: number, i: number): ArchiveRow => ({
@@ -18,7 +18,7 @@ async function twoFiles(format: FileFormat, n: number): Promise<Buffer[]> {
   return Promise.all([a.finish(), b.finish()]);
 }
 const opts = { compression: 'GZIP' as const, rowGroupSize: 50_000 };
-const inWorker = (writer: WriterName, workerFile = join(__dirname, 'formatWorker.ts')) => workerFormat({ ...opts, writer, workerFile, heapMb: 0, batchRows: 700, maxBatchesInFlight: 2 });
+const inWorker = (writer: WriterName, workerFile = join(__dirname, 'threaded-format-worker.ts')) => threadedFormat({ ...opts, writer, workerFile, heapMb: 0, batchRows: 700, maxBatchesInFlight: 2 });
 
 test('the worker writes the bytes the writer writes directly, for files open at once (parquetjs-lite, hyparquet-writer)', async () => {
   const direct = await twoFiles(parquetFormat(opts), 120_000);
@@ -44,7 +44,7 @@ test('the worker writes the bytes the writer writes directly, for files open at 
 }, 60_000);
 
 test('a worker that dies fails what waits for it and every later call, with an error that stops the topology', async () => {
-  const worker = inWorker('parquetjs-lite', join(__dirname, 'testdata', 'exitingWorker.ts'));
+  const worker = inWorker('parquetjs-lite', join(__dirname, 'testdata', 'exiting-worker.ts'));
   const file = await worker.open();
   let err: unknown;
   try {

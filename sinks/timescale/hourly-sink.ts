@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { type Sink, type SinkFactory, SluiceError, loadConfig } from '../../core/component.ts';
-import { timescaleSchema } from './config.ts';
+import { timescaleSchema } from './timescale-settings.ts';
 
 const HOUR = 3_600_000;
 

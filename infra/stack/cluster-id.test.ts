@@ -1,4 +1,4 @@
-import { newClusterId } from './clusterId.ts';
+import { newClusterId } from './cluster-id.ts';
 
 test('a new cluster id is a base64url UUID that never starts with "-" (StorageTool would read it as an option)', () => {
   const ids = Array.from({ length: 5000 }, newClusterId);

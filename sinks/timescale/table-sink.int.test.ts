@@ -9,7 +9,7 @@ import {
 import type { AvroSerde } from '../../core/serde/avro.ts';
 import type { Reading } from '../../schemas/records.ts';
 import { createTestDb, withClient, type TestDb } from './testdata/db.ts';
-import { startPrivatePostgres, type PrivatePostgres } from './testdata/privatePostgres.ts';
+import { startPrivatePostgres, type PrivatePostgres } from './testdata/private-postgres.ts';
 
 jest.setTimeout(180_000);
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { explain, ConfigError, loadConfig } from '../../core/component.ts';
-import { timescaleSchema } from './config.ts';
+import { timescaleSchema } from './timescale-settings.ts';
 import { ensureSchema, rolesSql, schemaSql, timescaleAvailable } from './schema.ts';
 
 export const usage = `usage: bin/timescale-schema [--print] [--roles <writer>,<reader>]

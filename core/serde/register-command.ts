@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.ts';
-import { runtimeSchema } from '../runtime/config.ts';
+import { runtimeSchema } from '../runtime/runtime-settings.ts';
 import { RegistryClient } from './registry.ts';
 import { registerSchemas } from './register.ts';
 import { schemasDir } from './avro.ts';

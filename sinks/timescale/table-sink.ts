@@ -7,7 +7,7 @@ import {
   type Reject, type SendDeadLetters, type Sink, type SinkFactory, type SourcePartition,
   type OutRecord, SluiceError, loadConfig, faultPoint, retry,
 } from '../../core/component.ts';
-import { timescaleSchema, type TimescaleConfig } from './config.ts';
+import { timescaleSchema, type TimescaleConfig } from './timescale-settings.ts';
 import { COPY_HEADER, COPY_TRAILER, CopyRows, RowError, dedupe, keyOf } from './encode.ts';
 import { OFFSETS_TABLE, ensureSchema } from './schema.ts';
 import { quote, validateTable, type TableSpec } from './table.ts';

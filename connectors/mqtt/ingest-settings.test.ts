@@ -1,5 +1,5 @@
 import { loadConfig } from '../../core/config.ts';
-import { ingestSchema } from './config.ts';
+import { ingestSchema } from './ingest-settings.ts';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', MQTT_BROKER: 'mqtt://127.0.0.1:1883' };
 

@@ -3,7 +3,7 @@ import {
   type Sink, type SinkContext, type SourcePartition, type InRecord, SluiceError, faultPoint, retry,
 } from '../../core/component.ts';
 import type { Destination } from './destination.ts';
-import type { ArchiveRow, FileFormat, Reading } from './format.ts';
+import type { ArchiveRow, FileFormat, Reading } from './file-format.ts';
 import { OpenFile, type FileLimits } from './file.ts';
 import { dataKey, hourFolder } from './layout.ts';
 import { manifestFolder, manifestRange, manifestsFrom } from './manifest.ts';

@@ -1,4 +1,4 @@
-import { recomputeHour } from './hourly.ts';
+import { recomputeHour } from './hourly-sink.ts';
 import { createTestDb, withClient, type TestDb } from './testdata/db.ts';
 
 let db: TestDb;

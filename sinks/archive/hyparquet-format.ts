@@ -1,8 +1,8 @@
 // Parquet through hyparquet-writer, the maintained alternative to parquetjs-lite (ARCHIVE_WRITER).
-// An ES module only: jest (CommonJS) cannot load it, so only config.ts imports this file, lazily.
+// An ES module only: jest (CommonJS) cannot load it, so only archive-settings.ts imports this file, lazily.
 import { gzipSync } from 'node:zlib';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import { columns, valuesOf, type FileFormat, type ParquetOptions } from './format.ts';
+import { columns, valuesOf, type FileFormat, type ParquetOptions } from './file-format.ts';
 
 const types = {
   timestamp: { type: 'INT64', converted_type: 'TIMESTAMP_MILLIS' },

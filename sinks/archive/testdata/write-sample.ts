@@ -1,8 +1,8 @@
 // Writes a sample Parquet file of readings with one of the archive's writers (run by Node, since
-// hyparquet-writer is an ES module that jest cannot load): writeSample.ts <writer> <compression> <file> <rows>
+// hyparquet-writer is an ES module that jest cannot load): write-sample.ts <writer> <compression> <file> <rows>
 import { writeFileSync } from 'node:fs';
-import { parquetFormat, type Compression } from '../format.ts';
-import { hyparquetFormat } from '../hyparquetFormat.ts';
+import { parquetFormat, type Compression } from '../file-format.ts';
+import { hyparquetFormat } from '../hyparquet-format.ts';
 
 const [writer, compression, file, rows] = process.argv.slice(2);
 const opts = { compression: compression as Compression, rowGroupSize: 50_000 };

@@ -1,4 +1,4 @@
 import { join } from 'node:path';
 
 /** The path of the archive's Parquet worker (its own module: jest's CommonJS cannot compile import.meta). */
-export const formatWorkerFile = join(import.meta.dirname, 'formatWorker.ts');
+export const threadedFormatWorker = join(import.meta.dirname, 'threaded-format-worker.ts');

@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test.each([['parquetjs-lite', 'GZIP'], ['parquetjs-lite', 'SNAPPY'], ['hyparquet-writer', 'GZIP'], ['hyparquet-writer', 'SNAPPY']])('%s writes typed, %s-compressed columns in row groups of 50,000 that DuckDB reads', async (writer, codec) => {
   const file = join(dir, `${writer}-${codec}.parquet`);
-  const run = spawnSync(join(__dirname, '..', '..', 'bin', 'node'), [join(__dirname, 'testdata', 'writeSample.ts'), writer, codec, file, '120000'], { encoding: 'utf8' });
+  const run = spawnSync(join(__dirname, '..', '..', 'bin', 'node'), [join(__dirname, 'testdata', 'write-sample.ts'), writer, codec, file, '120000'], { encoding: 'utf8' });
   expect(run.stderr).toBe('');
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   const query = async (sql: string) => (await db.runAndReadAll(sql, [file])).getRowObjects();

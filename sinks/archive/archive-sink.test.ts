@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { OutRecord } from '../../core/topology.ts';
 import { folderDestination, type Destination } from './destination.ts';
-import { parquetFormat, type Reading } from './format.ts';
-import { createArchiveSink, type ArchiveOptions } from './sink.ts';
+import { parquetFormat, type Reading } from './file-format.ts';
+import { createArchiveSink, type ArchiveOptions } from './archive-sink.ts';
 import type { Manifest } from './manifest.ts';
 
 const log = pino({ level: 'silent' });

@@ -1,4 +1,4 @@
-// A Parquet worker that dies at its first row batch (workerFormat.test.ts).
+// A Parquet worker that dies at its first row batch (threaded-format.test.ts).
 import { parentPort } from 'node:worker_threads';
 
 parentPort!.on('message', (m: { t: string }) => {

@@ -2,8 +2,8 @@ import pg from 'pg';
 import { z } from 'zod';
 import { runtimeSchema, loadConfig, connectKafka, createLogger, explain } from '../../core/component.ts';
 import { createS3Client, s3Schema } from '../s3/client.ts';
-import { archiveSchema } from '../archive/config.ts';
-import { timescaleSchema } from './config.ts';
+import { archiveSchema } from '../archive/archive-settings.ts';
+import { timescaleSchema } from './timescale-settings.ts';
 import { archivedHours, deleteHour, planRetention } from './retention.ts';
 import { manifestsRoot, readManifests } from '../archive/manifest.ts';
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../core/component.ts';
-import type { ArchiveRow, FileFormat, FileWriter, ParquetOptions } from './format.ts';
+import type { ArchiveRow, FileFormat, FileWriter, ParquetOptions } from './file-format.ts';
 
 export type WriterName = 'parquetjs-lite' | 'hyparquet-writer';
 /** What the worker is started with. */
@@ -26,8 +26,8 @@ export interface RowBatch {
 export type ToWorker = { t: 'open'; id: number } | RowBatch | { t: 'finish'; id: number } | { t: 'drop'; id: number };
 export type FromWorker = { t: 'ack' } | { t: 'done'; id: number; bytes: ArrayBuffer } | { t: 'error'; message: string };
 
-export interface WorkerFormatOptions extends WorkerSetup {
-  /** The path of formatWorker.ts (see formatWorkerFile.ts). */
+export interface ThreadedFormatOptions extends WorkerSetup {
+  /** The path of threaded-format-worker.ts (see threaded-format-worker-path.ts). */
   workerFile: string;
   /** The worker's V8 old-generation cap in MiB (resourceLimits.maxOldGenerationSizeMb); 0: V8's default. */
   heapMb: number;
@@ -49,7 +49,7 @@ export interface ClosableFormat extends FileFormat {
  * If the worker dies (an error, its heap cap), every pending and later call rejects with a fatal
  * SluiceError: the topology stops, and a restart resumes from the committed offsets.
  */
-export function workerFormat(opts: WorkerFormatOptions): ClosableFormat {
+export function threadedFormat(opts: ThreadedFormatOptions): ClosableFormat {
   const batchRows = opts.batchRows ?? 1000;
   const maxInFlight = opts.maxBatchesInFlight ?? 8;
   const setup: WorkerSetup = { writer: opts.writer, compression: opts.compression, rowGroupSize: opts.rowGroupSize };

@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import { eventTime, timePolicy } from './eventTime.ts';
+import { eventTime, timePolicy } from './event-time.ts';
 import { TaskContext, withTaskContext } from '../state/context.ts';
 import { at, T0, MIN } from './testing.ts';
 import { SluiceError } from '../errors.ts';

@@ -1,6 +1,6 @@
 import { explain, ConfigError, loadConfig } from '../../core/component.ts';
-import { archiveSchema, destinationOf } from './config.ts';
-import { timescaleSchema } from '../timescale/config.ts';
+import { archiveSchema, destinationOf } from './archive-settings.ts';
+import { timescaleSchema } from '../timescale/timescale-settings.ts';
 import { countArchive, countTable } from './verify.ts';
 import { compare, formatTable } from './table.ts';
 

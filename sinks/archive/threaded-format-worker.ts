@@ -1,12 +1,12 @@
-// The worker thread of workerFormat.ts: it owns the Parquet writers of the open files, appends the
+// The worker thread of threaded-format.ts: it owns the Parquet writers of the open files, appends the
 // row batches it is sent, and sends back each file's bytes when it closes. Run by Node (not jest).
 import { parentPort, workerData } from 'node:worker_threads';
-import { parquetFormat, type FileFormat, type FileWriter } from './format.ts';
-import type { FromWorker, ToWorker, WorkerSetup } from './workerFormat.ts';
+import { parquetFormat, type FileFormat, type FileWriter } from './file-format.ts';
+import type { FromWorker, ToWorker, WorkerSetup } from './threaded-format.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-const format: FileFormat = setup.writer === 'hyparquet-writer' ? (await import('./hyparquetFormat.ts')).hyparquetFormat(setup) : parquetFormat(setup);
+const format: FileFormat = setup.writer === 'hyparquet-writer' ? (await import('./hyparquet-format.ts')).hyparquetFormat(setup) : parquetFormat(setup);
 
 interface Open { writer: FileWriter; strings: string[] }
 const files = new Map<number, Open>();
