@@ -14,12 +14,13 @@ export { retry, backoffDelay, untilReady } from './retry.ts';
 export { AvroSerde, readSchema } from './serde/avro.ts';
 export { RegistryClient } from './serde/registry.ts';
 
-// The runtime: every process (a topology, a source connector) runs as a component of startProcess.
-export { startProcess, type Component, type ProcessContext, type RunningProcess } from './runtime/process.ts';
+// The runtime's parts: a source connector still assembles its own process from them (issue 21).
 export { runtimeSchema } from './runtime/runtime-settings.ts';
 export { checkTimeoutMs, connectForCheck, probeAll } from './runtime/check.ts';
 export { deadLetter } from './runtime/dlq.ts';
 export { createMetrics } from './runtime/metrics.ts';
+export { startOpsServer } from './runtime/ops.ts';
+export type { RunningTopology } from './runtime/run.ts';
 
 // The commands of bin/.
 export { runTopologyCommand } from './runtime/cli.ts';
