@@ -2,7 +2,7 @@
 // them. It is everything core/index.ts gives topology authors, and the parts of the runtime a
 // component is built from. What neither exports is internal (core/boundaries.test.ts).
 export * from './index.ts';
-export { written, type SourcePartition, type Rejection, type Prepared } from './sink.ts';
+export type { SourcePartition, Reject, SendDeadLetters } from './sink.ts';
 export type { CheckResult } from './connector.ts';
 export { hostPorts, maskSetting } from './config.ts';
 export { runCommand, explain } from './cli.ts';

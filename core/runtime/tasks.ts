@@ -246,33 +246,24 @@ export class PartitionTasks<V> {
       if (this.tasks.get(partition) !== current) throw new SluiceError(`partition ${partition} was reassigned while its batch was processed; not writing`, { retriable: true });
     };
     await stillOwner();
-    // Two phases: every sink writes, the batch's dead letters are sent, then every sink commits.
-    const source = { topic: topology.source.topic, partition, nextOffset };
-    const writes = await Promise.allSettled([...bySink].map(async ([name, records]) => ({ name, records, prepared: await sinks.get(name)!.write(records, source) })));
-    const prepared = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
-    const abort = (err: unknown) => Promise.all(prepared.map((p) => p.prepared.abort().catch(() => undefined))).then(() => {
-      throw err;
-    });
-    const failed = writes.find((w) => w.status === 'rejected');
-    if (failed) await abort(failed.reason);
-    for (const { name, prepared: { rejected } } of prepared) {
-      for (const { record: rec, reason, error } of rejected) {
+    let deadLetters = dead.length;
+    const sendDeadLetters = async () => {
+      const sending = dead.slice();
+      if (sending.length === 0) return;
+      await kafka.send([{ topic: DLQ_TOPIC, messages: sending }]);
+      dead.splice(0, sending.length); // kept until sent: a failed send leaves them for the retry
+    };
+    await Promise.all([...bySink].map(async ([name, records]) => {
+      await sinks.get(name)!.write(records, { topic: topology.source.topic, partition, nextOffset }, (rec, reason, error) => {
         const value = Buffer.from(JSON.stringify(rec.value) ?? 'null');
         dead.push(deadLetter({ key: rec.key === null ? null : Buffer.from(rec.key), value, headers: { ...rec.headers, 'sluice.sink': name } }, origin, reason, error));
+        deadLetters++;
         count(reason);
-      }
-    }
-    const deadLetters = dead.length;
-    if (deadLetters > 0) {
-      await stillOwner().then(() => kafka.send([{ topic: DLQ_TOPIC, messages: dead }])).catch(abort);
-      dead.splice(0); // kept until sent: a failed send leaves them for the retry
-    }
-    await Promise.all(prepared.map(async ({ name, records, prepared: p }) => {
-      await p.commit();
+      }, sendDeadLetters);
       metrics.recordsOut.inc({ sink: name }, records.length);
     }));
 
-    const batches: OutgoingBatch[] = [];
+    const batches: OutgoingBatch[] = dead.length > 0 ? [{ topic: DLQ_TOPIC, messages: dead }] : [];
     const last = this.flushed.get(partition);
     // An idle partition writes nothing: neither its offset nor its state moved.
     const flush = last !== undefined && this.now() - last.at >= (this.deps.commitIntervalMs ?? 0) && (last.offset !== nextOffset || task.hasChanges());
