@@ -25,5 +25,8 @@ export const consumerGroup = (topology: string) => topology;
 /** Internal topics are named from the topology and the store, never from operator positions. */
 export const changelogTopic = (topology: string, store: string) => `${topology}-${store}-changelog`;
 
+/** The transactional id of the one writer of a partition's changelogs (as Kafka Streams' `<application>-<task>`). */
+export const changelogWriterId = (topology: string, partition: number) => `${topology}-changelogs-${partition}`;
+
 /** Confluent's TopicNameStrategy. */
 export const valueSubject = (topic: string) => `${topic}-value`;

@@ -5,6 +5,7 @@ import { SluiceError } from '../errors.ts';
 import { STARTUP_TIMEOUT_MS, untilReady, type Startup } from '../retry.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import { createSender } from './sender.ts';
+import { openTransactionalWriter } from './transactional.ts';
 
 /**
  * The thin seam between Sluice and its Kafka client (kafkajs today). The runtime and the sinks use
@@ -35,6 +36,11 @@ export interface KafkaAdapter {
   deleteGroupAndTopics(groupId: string, topics: readonly string[]): Promise<void>;
   /** Sends all records in as few requests as the client allows; resolves when every replica has them (acks=all). */
   send(batches: readonly OutgoingBatch[]): Promise<void>;
+  /**
+   * The single writer for `transactionalId` (see transactional.ts): opening it fences the earlier
+   * ones. Its `send` writes all records in one transaction.
+   */
+  transactional(transactionalId: string): Promise<TransactionalSender>;
   consume(opts: ConsumeOptions): Promise<ConsumerHandle>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +89,12 @@ export interface RawBatch {
   partition: number;
   records: RawRecord[];
   highWatermark: string;
+}
+
+export interface TransactionalSender {
+  /** Sends all records in one transaction; throws (retriable) once fenced or failed, for good. */
+  send(batches: readonly OutgoingBatch[]): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface ConsumeOptions {
@@ -195,24 +207,30 @@ async function readFromStart(kafka: Kafka, admin: Admin, topic: string, partitio
   try {
     await reader.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      const take = (partition: number, messages: KafkaMessage[], lastOffset: string) => {
+        if (!pending.has(partition)) return reader.pause([{ topic, partitions: [partition] }]);
+        let done: boolean;
+        try {
+          done = onBatch(partition, messages, lastOffset);
+        } catch (err) {
+          reader.pause([{ topic }]);
+          return reject(err);
+        }
+        if (done) {
+          pending.delete(partition);
+          reader.pause([{ topic, partitions: [partition] }]);
+          if (pending.size === 0) resolve();
+        }
+      };
       reader.on(reader.events.CRASH, (e) => reject(e.payload.error));
+      // A batch of transaction markers (or aborted records) only never reaches eachBatch: a changelog
+      // ends with a commit marker, and the read would wait for it for ever.
+      reader.on(reader.events.END_BATCH_PROCESS, (e) => {
+        if (e.payload.batchSize === 0) take(e.payload.partition, [], e.payload.lastOffset);
+      });
       void reader.run({
         autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          if (!pending.has(batch.partition)) return reader.pause([{ topic, partitions: [batch.partition] }]);
-          let done: boolean;
-          try {
-            done = onBatch(batch.partition, batch.messages, batch.lastOffset());
-          } catch (err) {
-            reader.pause([{ topic }]);
-            return reject(err);
-          }
-          if (done) {
-            pending.delete(batch.partition);
-            reader.pause([{ topic, partitions: [batch.partition] }]);
-            if (pending.size === 0) resolve();
-          }
-        },
+        eachBatch: async ({ batch }) => take(batch.partition, batch.messages, batch.lastOffset()),
       }).catch(reject);
     });
   } finally {
@@ -359,6 +377,10 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
     },
     // One request per chunk, in order: a request over the broker's message.max.bytes (1 MiB) is refused whole.
     send: (batches) => sender.send(chunkBySize(batches, maxRequestBytes)),
+    async transactional(transactionalId) {
+      const writer = await openTransactionalWriter(kafka, transactionalId);
+      return { send: (batches) => writer.send(chunkBySize(batches, maxRequestBytes)), close: () => writer.close() };
+    },
     async consume(opts) {
       const consumer = kafka.consumer({
         groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: opts.sessionTimeout, heartbeatInterval: Math.min(3000, opts.sessionTimeout / 3), maxBytesPerPartition: 512 << 10, maxBytes: 8 << 20,

@@ -10,7 +10,8 @@ import { counting, rec, t0 } from './testdata/counting.ts';
 test('a commit that failed after a timed changelog write is sent again at the next tick, and once it succeeded no more', async () => {
   let now = t0;
   const sent: OutgoingBatch[][] = [];
-  const kafka = { readToEnd: async () => undefined, send: async (b: OutgoingBatch[]) => void sent.push(b) } as unknown as KafkaAdapter;
+  const send = async (b: OutgoingBatch[]) => void sent.push(b);
+  const kafka = { readToEnd: async () => undefined, send, transactional: async () => ({ send, close: async () => undefined }) } as unknown as KafkaAdapter;
   const tasks = new PartitionTasks({ topology: counting, kafka, sinks: new Map(), metrics: createMetrics('counting'), log: pino({ level: 'silent' }), commitIntervalMs: 1000, now: () => now });
   const commits: string[] = [];
   let failures = 1;

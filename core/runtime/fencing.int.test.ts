@@ -141,3 +141,34 @@ test('a member paused past the session timeout just before its changelog write w
   expect(got.conflicting).toEqual([]);
   expect(got.counts).toEqual(expected);
 });
+
+test('a member paused inside its changelog write, after its ownership check, cannot write over the new owner when it resumes', async () => {
+  const run = `${base}-stale`;
+  const send = await input('stale');
+  const topic = `${run}.in`;
+  // The fifth changelog write passes the membership check, then the process stops (SIGSTOP) just before its send.
+  const paused = start(run, topic, 'stale', { SLUICE_FAULT: 'task.sending:5:stop', SLUICE_COMMIT_INTERVAL_MS: '0' });
+  await waitFor('the assignment', async () => (/"msg":"partitions assigned"/.test(logOf(paused)) ? true : undefined), 60_000);
+  // Sent in small pieces, so that the stopped write is of an early batch and the next owner gets further.
+  for (let i = 0; i < half; i += 500) await send(readings.slice(i, i + 500));
+  await waitFor('the pause', async () => (readFileSync(`/proc/${paused.child.pid}/stat`, 'utf8').split(' ')[2] === 'T' ? true : undefined), 60_000);
+
+  // The other member takes every partition and reads the first half; then the paused one's send goes out.
+  const other = start(run, topic, 'other');
+  await untilCaughtUp(`${run}-windowed-count`, topic, 120_000, other);
+  paused.child.kill('SIGCONT');
+  await waitFor('the paused member to rejoin', async () => (/rejoined the group after losing its membership/.test(logOf(paused)) ? true : undefined), 60_000);
+  await stop(paused);
+  await stop(other);
+
+  // A new member restores every partition from the changelogs and reads the second half.
+  const next = start(run, topic, 'next');
+  await send(readings.slice(half));
+  await untilCaughtUp(`${run}-windowed-count`, topic, 120_000, next);
+  const got = await untilAllWindows(run);
+  await stop(next);
+
+  expect(got.conflicting).toEqual([]);
+  expect(got.counts).toEqual(expected);
+  expect(wentBack(await changelogPositions(run))).toEqual([]);
+});

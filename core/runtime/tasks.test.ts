@@ -7,7 +7,8 @@ import { counting, rec, t0 } from './testdata/counting.ts';
 // Logic only: the Kafka client is a stand-in that records what it is asked to send.
 function tasksWith(member: () => Promise<void> = async () => undefined) {
   const sent: OutgoingBatch[][] = [];
-  const kafka = { readToEnd: async () => undefined, send: async (b: OutgoingBatch[]) => void sent.push(b) } as unknown as KafkaAdapter;
+  const send = async (b: OutgoingBatch[]) => void sent.push(b);
+  const kafka = { readToEnd: async () => undefined, send, transactional: async () => ({ send, close: async () => undefined }) } as unknown as KafkaAdapter;
   const tasks = new PartitionTasks({ topology: counting, kafka, sinks: new Map(), metrics: createMetrics('counting'), log: pino({ level: 'silent' }), commitIntervalMs: 0, now: () => t0, member });
   return { tasks, sent };
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Topology, InRecord, OutRecord } from '../topology.ts';
 import type { Sink } from '../sink.ts';
-import type { KafkaAdapter, OutgoingBatch, OutgoingRecord, RawRecord } from '../kafka/adapter.ts';
+import type { KafkaAdapter, OutgoingBatch, OutgoingRecord, RawRecord, TransactionalSender } from '../kafka/adapter.ts';
 import type { DeadLetter } from '../state/context.ts';
 import type { ChangelogRestore } from '../state/changelog.ts';
-import { DLQ_TOPIC, changelogTopic } from '../naming.ts';
+import { DLQ_TOPIC, changelogTopic, changelogWriterId } from '../naming.ts';
 import { SluiceError } from '../errors.ts';
 import { Task, type TaskOutput } from './task.ts';
 import { deadLetter } from './dlq.ts';
@@ -59,6 +59,8 @@ export class PartitionTasks<V> {
   private readonly flushed = new Map<number, { offset: string; at: number }>();
   /** Per partition kept through a rebalance: where its task had got to (see processedBefore). */
   private readonly refetched = new Map<number, bigint>();
+  /** Per stateful task: the one writer of its changelogs, opened (fencing any other) before its restore. */
+  private readonly writers = new Map<Task<V>, TransactionalSender>();
   /** The state stores of the pipeline. */
   readonly stores: string[];
 
@@ -99,7 +101,10 @@ export class PartitionTasks<V> {
       const assigned = this.tasks.get(partition);
       // A batch fetched before a rebalance took the partition away: the new owner processes it.
       if (!assigned) throw new SluiceError(`partition ${partition} is not assigned to this member (any more); its batch is left to the owner`, { retriable: true });
-      const task = await assigned;
+      const task = await assigned.catch((err: unknown) => {
+        this.rebuild(partition); // the next try restores it again
+        throw new SluiceError(`partition ${partition}: its state could not be restored: ${(err as Error).message}`, { retriable: true, cause: err });
+      });
       if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: first, at: this.now() });
       try {
         await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw, stored);
@@ -155,7 +160,7 @@ export class PartitionTasks<V> {
   }
 
   private drop(partition: number): void {
-    void this.tasks.get(partition)?.then((t) => t.close(), () => undefined);
+    void this.tasks.get(partition)?.then((t) => this.closeTask(t), () => undefined);
     this.tasks.delete(partition);
     this.positions.delete(partition);
     this.flushed.delete(partition);
@@ -167,19 +172,31 @@ export class PartitionTasks<V> {
   }
 
   close(): void {
-    for (const t of this.tasks.values()) void t.then((task) => task.close(), () => undefined);
+    for (const t of this.tasks.values()) void t.then((task) => this.closeTask(task), () => undefined);
     this.tasks.clear();
+  }
+
+  private closeTask(task: Task<V>): void {
+    task.close();
+    void this.writers.get(task)?.close().catch(() => undefined);
+    this.writers.delete(task);
   }
 
   private start(partitions: number[]): Map<number, Promise<Task<V>>> {
     const { topology, kafka, metrics, log } = this.deps;
     const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now, replayed: this.deps.replayed, onPipelineError: topology.onPipelineError })]));
+    const namespace = this.deps.namespace ?? topology.name;
     const restoring = (async () => {
+      // Fenced before it is read: whatever an earlier writer (a paused member, a send still being
+      // retried) still sends is refused, and every transaction it began is in the changelog, or aborted.
+      if (this.stores.length > 0) {
+        await Promise.all([...created].map(async ([p, task]) => this.writers.set(task, await kafka.transactional(changelogWriterId(namespace, p)))));
+      }
       const restores = new Map([...created.keys()].map((p) => [p, [] as ChangelogRestore[]]));
       for (const store of this.stores) {
         const began = process.hrtime.bigint();
         const byPartition = new Map([...created].map(([p, task]) => [p, task.restoring(store)]));
-        await kafka.readToEnd(changelogTopic(this.deps.namespace ?? topology.name, store), partitions, (p, records) => byPartition.get(p)?.apply(records));
+        await kafka.readToEnd(changelogTopic(namespace, store), partitions, (p, records) => byPartition.get(p)?.apply(records));
         metrics.restoreSeconds.set({ store }, Number(process.hrtime.bigint() - began) / 1e9);
         let records = 0;
         for (const [p, r] of byPartition) {
@@ -196,6 +213,9 @@ export class PartitionTasks<V> {
         this.flushed.set(p, { offset, at: this.now() });
       }
     })();
+    restoring.catch(() => {
+      for (const task of created.values()) this.closeTask(task);
+    });
     const out = new Map<number, Promise<Task<V>>>();
     for (const [p, task] of created) {
       const ready = restoring.then(() => task);
@@ -263,20 +283,23 @@ export class PartitionTasks<V> {
       metrics.recordsOut.inc({ sink: name }, records.length);
     }));
 
-    const batches: OutgoingBatch[] = dead.length > 0 ? [{ topic: DLQ_TOPIC, messages: dead }] : [];
+    const changelogs: OutgoingBatch[] = [];
     const last = this.flushed.get(partition);
     // An idle partition writes nothing: neither its offset nor its state moved.
     const flush = last !== undefined && this.now() - last.at >= (this.deps.commitIntervalMs ?? 0) && (last.offset !== nextOffset || task.hasChanges());
     if (flush) {
       for (const { store, records } of task.changelog(nextOffset)) {
-        batches.push({ topic: changelogTopic(this.deps.namespace ?? topology.name, store), messages: records });
+        changelogs.push({ topic: changelogTopic(this.deps.namespace ?? topology.name, store), messages: records });
         metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
       }
     }
-    if (batches.length > 0) {
+    if (dead.length > 0 || changelogs.length > 0) {
       faultPoint('task.before-send');
       await stillOwner();
-      await kafka.send(batches);
+      faultPoint('task.sending'); // for tests of a pause between the check and the write
+      if (dead.length > 0) await kafka.send([{ topic: DLQ_TOPIC, messages: dead }]);
+      // One transaction, of the task's own writer: a changelog holds whole writes of its current owner only.
+      if (changelogs.length > 0) await this.writers.get(task)!.send(changelogs);
     }
     if (flush) {
       this.flushed.set(partition, { offset: nextOffset, at: this.now() });
