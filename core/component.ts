@@ -11,6 +11,7 @@ export { connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecor
 export { createLogger } from './log.ts';
 export { DLQ_TOPIC, valueSubject } from './naming.ts';
 export { retry, backoffDelay, untilReady } from './retry.ts';
+export { settingDocs, settingsMarkdown, settingsHelp, type SettingDoc } from './settings-doc.ts';
 export { AvroSerde, readSchema } from './serde/avro.ts';
 export { RegistryClient } from './serde/registry.ts';
 

@@ -12,12 +12,9 @@ const ms = (def: number) => z.coerce.number().int().min(0).max(30 * 86_400_000).
 
 /** What `hourly-aggregates` reads from the environment (besides the sinks' own settings). */
 export const hourlySchema = z.object({
-  /** How long after its end an hour still takes readings, in event time (ms). */
-  HOURLY_GRACE_MS: ms(600_000),
-  /** Wall-clock ms without readings after which a partition's hours close anyway (0: never). */
-  HOURLY_IDLE_MS: ms(900_000),
-  /** Open (device, sensor, hour) windows one partition may hold; past it the topology stops. */
-  HOURLY_MAX_WINDOWS: z.coerce.number().int().min(1).default(1_000_000),
+  HOURLY_GRACE_MS: ms(600_000).describe('How long after its end an hour still takes readings, in event time (ms).'),
+  HOURLY_IDLE_MS: ms(900_000).describe('Wall-clock ms without readings after which a partition\'s hours close anyway (0: never).'),
+  HOURLY_MAX_WINDOWS: z.coerce.number().int().min(1).default(1_000_000).describe('Open (device, sensor, hour) windows one partition may hold; past it the topology stops.'),
 });
 
 interface Stats {

@@ -86,3 +86,14 @@ describe('a taken ops port', () => {
     expect(r.stderr).toBe(`bin/run-topology timescale-sink: port ${port} is in use (SLUICE_OPS_PORT): listen EADDRINUSE: address already in use 0.0.0.0:${port}\n`);
   });
 });
+
+test('<name> --help lists the settings the topology reads beyond the runtime\'s, from their declarations', async () => {
+  const { code, out } = await captured(() => runTopologyCommand({ name: 'alerting', help: true, topologies: shipped }, {}));
+  expect(code).toBe(0);
+  expect(out).toMatch(/^bin\/run-topology alerting: /);
+  expect(out).toMatch(/ALERT_THRESHOLD \(35\) number\n +Temperature above this/);
+  expect(out).toMatch(/TIMESCALE_URL \(required\) URL/);
+  expect(out).not.toMatch(/SLUICE_PARTITIONS/);
+  const all = await captured(() => runTopologyCommand({ help: true, topologies: shipped }, {}));
+  expect(all.out).toMatch(/SLUICE_PARTITIONS \(6\) 1–10,000\n +Partitions of topics Sluice creates/);
+});

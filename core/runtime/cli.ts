@@ -8,11 +8,12 @@ import { loadConfig, settingsLines, type Env } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { describe } from '../cli.ts';
 import { runtimeSchema } from './runtime-settings.ts';
+import { settingDocs, settingsHelp } from '../settings-doc.ts';
 import { assertPortFree } from './ops.ts';
 import { checkTopology } from './check.ts';
 import { startTopology, type RunningTopology } from './run.ts';
 
-export const usage = `usage: bin/run-topology [<name> [--check]] [--topologies <module>]
+export const usage = `usage: bin/run-topology [<name> [--check | --help]] [--topologies <module>]
 
 Runs one topology until SIGTERM or SIGINT, which drain, commit and exit 0.
 With no name, lists the topologies and their ops ports.
@@ -22,14 +23,10 @@ With no name, lists the topologies and their ops ports.
                          (secrets as ***); consumes nothing, creates no topic. Exit 0: all answered,
                          1: one did not (one line each on stderr), 2: bad settings
   --topologies <module>  a module exporting \`topologies\` (default: topologies/index.ts)
-  -h, --help             this text
+  -h, --help             this text; after a name, that topology's own settings
 
-Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL (required); SLUICE_PARTITIONS (6),
-SLUICE_OPS_PORT (the topology's own port, listed; else 9464), SLUICE_CONCURRENCY (2),
-SLUICE_SHUTDOWN_TIMEOUT_MS (30000), SLUICE_SESSION_TIMEOUT_MS (30000), SLUICE_TICK_MS (1000),
-SLUICE_COMMIT_INTERVAL_MS (1000), SLUICE_STARTUP_TIMEOUT_MS (60000), SLUICE_LOG_LEVEL (info).
-A topology's own settings (ALERT_*, HOURLY_*), its sinks' and source connectors' (ingest: MQTT_*,
-INGEST_*) are read only by the process that runs it, when it starts (see the README).`;
+Environment (every process):
+${settingsHelp(settingDocs([runtimeSchema]))}`;
 
 /**
  * A topology built when its process starts, from that process's environment: what it reads is read
@@ -85,7 +82,7 @@ export function entryDefaults(entry: Entry): Env {
 
 /** `bin/run-topology`: returns the process exit code. */
 export async function runTopologyCommand(args: { name?: string; help?: boolean; check?: boolean; topologies: string }, env: Env = process.env): Promise<number> {
-  if (args.help) {
+  if (args.help && !args.name) {
     console.log(usage);
     return 0;
   }
@@ -100,6 +97,10 @@ export async function runTopologyCommand(args: { name?: string; help?: boolean; 
     console.error(`unknown topology "${args.name}"; valid ones:\n${list(entries)}`);
     return 2;
   }
+  if (args.help) {
+    console.log(entryHelp(entry));
+    return 0;
+  }
   const prefix = `bin/run-topology ${entry.name}${args.check ? ' --check' : ''}`;
   try {
     return args.check ? await check(entry, env) : await run(entry, { ...entryDefaults(entry), ...env });
@@ -109,6 +110,17 @@ export async function runTopologyCommand(args: { name?: string; help?: boolean; 
     console.error(`${prefix}: ${describe(err).replace(/\s*\n\s*/g, '; ')}`);
     return err instanceof ConfigError ? 2 : 1;
   }
+}
+
+/** `bin/run-topology <name> --help`: what it does and the settings it reads beyond the runtime's. */
+export function entryHelp(entry: Entry): string {
+  const own = settingDocs(isConnector(entry) ? entry.settings ?? [] : isLazy(entry) ? entry.settings ?? [] : [], [runtimeSchema]);
+  return [
+    `bin/run-topology ${entry.name}: ${entry.description}`,
+    `ops port ${entry.opsPort ?? 9464} (SLUICE_OPS_PORT); the runtime's settings: bin/run-topology --help`,
+    '',
+    own.length > 0 ? `Environment:\n${settingsHelp(own)}` : 'No settings of its own.',
+  ].join('\n');
 }
 
 /** `--check`: prints the plan, the settings and the dependencies that answered; the others on stderr. */

@@ -3,15 +3,13 @@ import { z } from 'zod';
 
 /** The object store's settings, declared once: the archiver, bin/retention and bin/archive-verify read them. */
 export const s3Schema = z.object({
-  /** An S3-compatible store (S3Proxy, MinIO); absent: AWS. */
-  S3_ENDPOINT: z.url().optional(),
-  S3_BUCKET: z.string().min(3),
-  S3_REGION: z.string().default('us-east-1'),
-  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  /** A request to the object store that has not answered after this long fails (and is retried), in ms. */
-  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  S3_ENDPOINT: z.url().optional().describe('An S3-compatible store (S3Proxy, MinIO); absent: AWS.'),
+  S3_BUCKET: z.string().min(3).describe('The bucket.'),
+  S3_REGION: z.string().default('us-east-1').describe('The region (any for an S3-compatible store).'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true').describe('Bucket in the path (S3Proxy, MinIO), not in the host name.'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional().describe('Access key; absent: the AWS default credential chain.'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('Secret key (never shown nor logged).'),
+  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000).describe('A request to the object store that has not answered after this long fails (and is retried), in ms.'),
 });
 export type S3Settings = Omit<z.output<typeof s3Schema>, 'S3_BUCKET' | 'S3_REQUEST_TIMEOUT_MS'> & { S3_REQUEST_TIMEOUT_MS?: number };
 

@@ -24,22 +24,15 @@ const json = <T extends z.ZodType>(schema: T) => z.string().transform((s, ctx) =
 
 /** What `alerting` reads from the environment. */
 export const alertingSchema = z.object({
-  /** Temperature above this (°C) raises `temperature-high`. */
-  ALERT_THRESHOLD: z.coerce.number().finite().default(35),
-  /** A value must come back past the bound by this much to count as recovered. */
-  ALERT_HYSTERESIS: z.coerce.number().finite().min(0).default(1),
-  /** How long (event time, ms) a value must stay recovered before its alert clears. */
-  ALERT_CLEAR_AFTER_MS: z.coerce.number().int().min(0).default(60_000),
-  /** More bounds per sensor type, JSON: {"humidity": {"min": 10, "max": 90}}. */
-  ALERT_BOUNDS: json(z.record(z.string(), bound)).default({}),
-  /** Rate of change limits per sensor type, in units per minute, JSON: {"temperature": 5}. */
-  ALERT_RATE_PER_MINUTE: json(z.record(z.string(), z.number().positive())).default({}),
-  /** A device with no reading for this long (wall clock, ms) raises `silent`; 0 turns it off. */
-  ALERT_SILENT_AFTER_MS: z.coerce.number().int().min(0).default(0),
-  /** Optional: alerts are POSTed there as JSON (the URL may hold a token: it is never logged). */
-  ALERT_WEBHOOK_URL: z.url().optional(),
-  ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-  ALERT_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  ALERT_THRESHOLD: z.coerce.number().finite().default(35).describe('Temperature above this (°C) raises `temperature-high`.'),
+  ALERT_HYSTERESIS: z.coerce.number().finite().min(0).default(1).describe('A value must come back past the bound by this much to count as recovered.'),
+  ALERT_CLEAR_AFTER_MS: z.coerce.number().int().min(0).default(60_000).describe('How long (event time, ms) a value must stay recovered before its alert clears.'),
+  ALERT_BOUNDS: json(z.record(z.string(), bound)).default({}).describe('More bounds per sensor type, JSON: {"humidity": {"min": 10, "max": 90}}.'),
+  ALERT_RATE_PER_MINUTE: json(z.record(z.string(), z.number().positive())).default({}).describe('Rate of change limits per sensor type, in units per minute, JSON: {"temperature": 5}.'),
+  ALERT_SILENT_AFTER_MS: z.coerce.number().int().min(0).default(0).describe('A device with no reading for this long (wall clock, ms) raises `silent`; 0 turns it off.'),
+  ALERT_WEBHOOK_URL: z.url().optional().describe('Optional: alerts are POSTed there as JSON (the URL may hold a token: it is never logged).'),
+  ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('How long one webhook request may take, ms.'),
+  ALERT_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3).describe('Attempts per alert before it goes to the dead-letter topic.'),
 });
 export type AlertingConfig = z.output<typeof alertingSchema>;
 
