@@ -29,7 +29,8 @@ export async function openTransactionalWriter(kafka: Kafka, transactionalId: str
   await producer.connect();
   let broken: Error | undefined;
   const fail = (err: unknown) => {
-    broken = new SluiceError(`the changelog writer ${transactionalId} stopped: ${(err as Error).message} (another instance may own the partition now); the task starts again from its changelog`, { retriable: true, cause: err });
+    const why = fenced(err) ? 'fenced: a newer writer with this id took over (another instance, or this task started again)' : (err as Error).message;
+    broken = new SluiceError(`the changelog writer ${transactionalId} stopped (${why}); the task starts again from its changelog`, { retriable: true, cause: err });
     return broken;
   };
   try {
@@ -55,4 +56,12 @@ export async function openTransactionalWriter(kafka: Kafka, transactionalId: str
     },
     close: () => producer.disconnect(),
   };
+}
+
+/** Kafka's answer to a writer whose id a newer one opened. */
+function fenced(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED') return true;
+  }
+  return false;
 }
