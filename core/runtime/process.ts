@@ -54,13 +54,12 @@ export async function startProcess<C extends Component>(name: string, cfg: Proce
   let component: C | undefined;
   let server: Server | undefined;
   try {
-    // Up before the component: /health answers while it starts (joining a group can take a while), /ready says so.
-    server = await startOpsServer({ port: cfg.SLUICE_OPS_PORT, metrics, ready: async () => (component ? component.ready() : { [name]: 'starting' }) });
+    component = await start({ kafka, registry, startup });
+    const running = component;
+    server = await startOpsServer({ port: cfg.SLUICE_OPS_PORT, metrics, ready: () => running.ready() });
     const address = server.address();
     const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
     const srv = server;
-    component = await start({ kafka, registry, startup });
-    const running = component;
     log.info({ ...running.started, opsPort }, 'started');
     return {
       component: running,
