@@ -63,7 +63,7 @@ test('package.json exports the public surface by name, and nothing else of core'
   expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports).toEqual({ '.': './core/index.ts', './component': './core/component.ts' });
   const script = `const [a, b] = [await import('sluice'), await import('sluice/component')];
     const internal = await import('sluice/core/errors.ts').then(() => 'imported', (err) => err.code);
-    console.log(typeof a.defineTopology, typeof a.startProcess, typeof b.defineTopology, typeof b.startProcess, internal);`;
+    console.log(typeof a.defineTopology, typeof a.startOpsServer, typeof b.defineTopology, typeof b.startOpsServer, internal);`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   expect(run.stdout.trim()).toBe('function undefined function function ERR_PACKAGE_PATH_NOT_EXPORTED');
 });

@@ -2,7 +2,7 @@
 // them. It is everything core/index.ts gives topology authors, and the parts of the runtime a
 // component is built from. What neither exports is internal (core/boundaries.test.ts).
 export * from './index.ts';
-export { written, type SourcePartition, type Rejection, type Prepared } from './sink.ts';
+export type { SourcePartition, Reject, SendDeadLetters } from './sink.ts';
 export type { CheckResult } from './connector.ts';
 export { hostPorts, maskSetting } from './config.ts';
 export { runCommand, explain } from './cli.ts';
@@ -15,12 +15,13 @@ export { settingDocs, settingsMarkdown, settingsHelp, type SettingDoc } from './
 export { AvroSerde, readSchema } from './serde/avro.ts';
 export { RegistryClient } from './serde/registry.ts';
 
-// The runtime: every process (a topology, a source connector) runs as a component of startProcess.
-export { startProcess, type Component, type ProcessContext, type RunningProcess } from './runtime/process.ts';
+// The runtime's parts: a source connector still assembles its own process from them (issue 21).
 export { runtimeSchema } from './runtime/runtime-settings.ts';
 export { checkTimeoutMs, connectForCheck, probeAll } from './runtime/check.ts';
 export { deadLetter } from './runtime/dlq.ts';
 export { createMetrics } from './runtime/metrics.ts';
+export { startOpsServer } from './runtime/ops.ts';
+export type { RunningTopology } from './runtime/run.ts';
 
 // The commands of bin/.
 export { runTopologyCommand } from './runtime/cli.ts';

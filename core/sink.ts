@@ -32,33 +32,15 @@ export interface SinkContext {
   readonly membership: () => string | undefined;
 }
 
-/** An output record a sink cannot write (for example, one its schema refuses): it becomes a dead letter. */
-export interface Rejection {
-  readonly record: OutRecord;
-  /** The dead letter's reason, e.g. `invalid`, `serialize`. */
-  readonly reason: string;
-  readonly error: Error;
-}
+/** Called by a sink for an output record it cannot write (for example, one its schema refuses). */
+export type Reject = (record: OutRecord, reason: string, error: Error) => void;
 
 /**
- * A batch a sink has written but not yet committed: the first of two phases. The runtime sends the
- * batch's dead letters (`rejected`, and those of decoding and of the pipeline) between the two, so
- * that they are durable before a sink that keeps its own offsets commits past them; a crash in
- * between sends them again on the retry (at least once).
+ * Sends the dead letters of the batch being written (those of decoding and of the pipeline, and
+ * those reject()ed so far) to the dead-letter topic now; resolves once they are durable. A crash
+ * after it and before the batch is committed sends them again on the retry (at least once).
  */
-export interface Prepared {
-  /** What the sink refused of the batch, each once. */
-  readonly rejected: readonly Rejection[];
-  /** Makes the batch durable; resolves only once it is. */
-  commit(): Promise<void>;
-  /** The batch is not to be committed (another sink's write failed, the dead letters could not be sent): undo it. */
-  abort(): Promise<void>;
-}
-
-/** What a sink that has nothing to hold open between the phases returns: the batch is durable already. */
-export function written(rejected: readonly Rejection[] = []): Prepared {
-  return { rejected, commit: async () => undefined, abort: async () => undefined };
-}
+export type SendDeadLetters = () => Promise<void>;
 
 export interface Sink {
   /** Connection check: throws with a message that says what to fix. Run before consuming, and by /ready. */
@@ -66,11 +48,11 @@ export interface Sink {
   /** Kafka topics the sink writes; the runtime creates missing ones with the source's partition count. */
   topics(): string[];
   /**
-   * Writes `records` (the first phase; see `Prepared`). `nextOffset` is where the source partition
-   * resumes after this batch: a sink that keeps its own offsets stores it in the same commit, since
-   * a restart skips a batch it stored.
+   * Makes `records` durable; resolves only once they are. `nextOffset` is where the source
+   * partition resumes after this batch: a sink that keeps its own offsets stores it atomically, and
+   * calls `sendDeadLetters` before that commit, since a restart skips a batch it stored.
    */
-  write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }): Promise<Prepared>;
+  write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject, sendDeadLetters: SendDeadLetters): Promise<void>;
   /** For sinks that keep offsets themselves: where the partition resumes, if they know. */
   resumeOffset?(source: SourcePartition): Promise<string | undefined>;
   /** For sinks that keep offsets themselves: moves them (`bin/replay --reset-to`), partition → next offset. */

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import {
-  type KafkaAdapter, type OutgoingBatch, type OutgoingRecord, type RegistryClient, AvroSerde,
-  readSchema, DLQ_TOPIC, valueSubject, SluiceError, faultPoint, deadLetter, createMetrics,
-  startProcess, type RunningProcess, untilReady, retry, backoffDelay,
+  connectKafka, type KafkaAdapter, type OutgoingBatch, type OutgoingRecord, RegistryClient,
+  AvroSerde, readSchema, DLQ_TOPIC, valueSubject, SluiceError, faultPoint, deadLetter,
+  createMetrics, startOpsServer, type RunningTopology, untilReady, retry, backoffDelay,
 } from '../../core/component.ts';
 import { holdPubacks, type AckToken } from './acks.ts';
 import { parseReading, templateFilter, type SensorReading } from './parse.ts';
@@ -91,11 +92,16 @@ const maxBackoffMs = 10_000;
  * SensorReading records (bad ones into dead letters), writes them to Kafka in batches, and only
  * then sends their PUBACKs. Serves /health, /ready and /metrics like a topology.
  */
-export async function startIngest(cfg: IngestConfig, log: Logger): Promise<RunningProcess> {
+export async function startIngest(cfg: IngestConfig, log: Logger): Promise<RunningTopology> {
   const metrics = ingestMetrics();
   // The registry's first answer, Kafka, the new topics' leaders: waited for as by every topology (core/retry.ts).
-  return startProcess(NAME, cfg, log, metrics.registry, async ({ kafka, registry, startup }) => {
-    const serde = new AvroSerde<SensorReading>(registry, valueSubject(cfg.INGEST_TOPIC), readSchema('sensor-readings'));
+  const startup = { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log };
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL, startup);
+  const serde = new AvroSerde<SensorReading>(registry, valueSubject(cfg.INGEST_TOPIC), readSchema('sensor-readings'));
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${NAME}`, log, startup);
+  let client: MqttClient | undefined;
+  let server: Server | undefined;
+  try {
     await serde.init().catch((err: unknown) => {
       throw new SluiceError(`cannot start ${NAME}: ${(err as Error).message}`);
     });
@@ -104,22 +110,33 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
     const resumed = await untilReady(`what ${cfg.MQTT_CLIENT_ID} wrote to ${cfg.INGEST_TOPIC}`, () => resumeFromKafka(kafka, {
       readings: cfg.INGEST_TOPIC, deadLetters: DLQ_TOPIC, clientId: cfg.MQTT_CLIENT_ID, window: unackedWindow(cfg), serde, log,
     }), startup);
-    const client = mqtt.connect(cfg.MQTT_BROKER, clientOptions(cfg));
-    try {
-      const ingest = createIngest({ cfg, client, kafka, serde, metrics, log, resumed });
-      client.connect();
-      await ingest.connected();
-      return {
-        ready: () => ingest.checks(registry),
-        failed: ingest.failed,
-        stop: () => ingest.drain(),
-        started: { topic: cfg.INGEST_TOPIC, filter: ingest.filter, clientId: cfg.MQTT_CLIENT_ID },
-      };
-    } catch (err) {
-      client.end(true);
-      throw err;
-    }
-  });
+    client = mqtt.connect(cfg.MQTT_BROKER, clientOptions(cfg));
+    const ingest = createIngest({ cfg, client, kafka, serde, metrics, log, resumed });
+    client.connect();
+    await ingest.connected();
+    server = await startOpsServer({ port: cfg.SLUICE_OPS_PORT, metrics: metrics.registry, ready: () => ingest.checks(registry) });
+    const address = server.address();
+    const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
+    log.info({ topic: cfg.INGEST_TOPIC, filter: ingest.filter, clientId: cfg.MQTT_CLIENT_ID, opsPort }, 'started');
+    const srv = server;
+    return {
+      opsPort,
+      failed: ingest.failed,
+      async stop() {
+        const timeout = sleep(cfg.SLUICE_SHUTDOWN_TIMEOUT_MS, undefined, { ref: false }).then(() => {
+          throw new Error(`shutdown did not complete within ${cfg.SLUICE_SHUTDOWN_TIMEOUT_MS} ms`);
+        });
+        await Promise.race([ingest.drain(), timeout]);
+        srv.close();
+        await kafka.close();
+      },
+    };
+  } catch (err) {
+    client?.end(true);
+    server?.close();
+    await kafka.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 interface IngestDeps {

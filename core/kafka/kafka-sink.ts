@@ -1,4 +1,4 @@
-import { written, type Rejection, type Sink, type SinkFactory } from '../sink.ts';
+import type { Sink, SinkFactory } from '../sink.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { assertTopicName, valueSubject } from '../naming.ts';
 import type { OutgoingRecord } from './adapter.ts';
@@ -25,18 +25,16 @@ export function kafkaSink(config: KafkaSinkConfig): SinkFactory {
         }
       },
       topics: () => [config.topic],
-      async write(records) {
+      async write(records, _source, reject) {
         const messages: OutgoingRecord[] = [];
-        const rejected: Rejection[] = [];
         for (const r of records) {
           try {
             messages.push({ key: r.key, value: serde.encode(r.value), headers: r.headers });
           } catch (err) {
-            rejected.push({ record: r, reason: 'serialize', error: err as Error });
+            reject(r, 'serialize', err as Error);
           }
         }
         await kafka.send([{ topic: config.topic, messages }]);
-        return written(rejected);
       },
       close: async () => undefined,
     };

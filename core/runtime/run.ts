@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Topology, InRecord } from '../topology.ts';
 import type { Sink, SinkContext, SourcePartition } from '../sink.ts';
-import type { ConsumerHandle, OutgoingRecord, RawBatch } from '../kafka/adapter.ts';
+import { connectKafka, type ConsumerHandle, type OutgoingRecord, type RawBatch } from '../kafka/adapter.ts';
+import { RegistryClient } from '../serde/registry.ts';
 import { AvroSerde, readSchema } from '../serde/avro.ts';
 import { SerdeError } from '../serde/errors.ts';
 import { DLQ_TOPIC, changelogTopic, consumerGroup, valueSubject } from '../naming.ts';
@@ -12,12 +14,18 @@ import { durableCommitter } from './commits.ts';
 import { PartitionTasks, type StoredOffsets } from './tasks.ts';
 import { EndOffsets } from './bounds.ts';
 import { deadLetter } from './dlq.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
-import { startProcess, withTimeout, type Component, type ProcessContext, type RunningProcess } from './process.ts';
+import { createMetrics } from './metrics.ts';
+import { startOpsServer } from './ops.ts';
 import type { RuntimeConfig } from './runtime-settings.ts';
 
-/** A topology's process: `stop()` stops fetching, finishes and commits the batch in progress, closes everything. */
-export type RunningTopology = RunningProcess;
+export interface RunningTopology {
+  /** The port /health, /ready and /metrics answer on. */
+  readonly opsPort: number;
+  /** Rejects when the topology stops on a fatal error. */
+  readonly failed: Promise<never>;
+  /** Stops fetching, finishes and commits the batch in progress, closes everything. */
+  stop(): Promise<void>;
+}
 
 /** How a run differs from the topology's live one (a replay sets them all). */
 export interface RunOptions {
@@ -40,6 +48,9 @@ export interface RunOptions {
   onProgress?(partition: number, nextOffset: string): void;
 }
 
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms).unref())]);
+
 /** Connects, checks every dependency, creates missing topics, then consumes until stopped. */
 export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger, opts: RunOptions = {}): Promise<RunningTopology & {
   /** With `endOffsets`: resolves once every partition is processed up to its end (its outputs durable). Otherwise never. */
@@ -50,21 +61,10 @@ export async function startTopology<V>(topology: Topology<V>, cfg: RuntimeConfig
   const bounds = opts.endOffsets && new EndOffsets(opts.endOffsets, opts.startOffsets);
   const metrics = createMetrics(topology.name);
   // Every step of start-up waits out what is normal while services come up (core/retry.ts).
-  const running = await startProcess(topology.name, cfg, log, metrics.registry, ({ kafka, registry, startup }) =>
-    startComponent(topology, cfg, log, opts, { kafka, registry, startup, metrics, groupId, namespace, bounds }));
-  return { ...running, finished: bounds?.finished ?? new Promise<void>(() => undefined) };
-}
-
-interface ComponentDeps extends ProcessContext {
-  metrics: Metrics;
-  groupId: string;
-  namespace: string;
-  bounds: EndOffsets | undefined;
-}
-
-/** The topology as a component of its process: sinks, tasks, the consumer. */
-async function startComponent<V>(topology: Topology<V>, cfg: RuntimeConfig, log: Logger, opts: RunOptions, deps: ComponentDeps): Promise<Component> {
-  const { kafka, registry, startup, metrics, groupId, namespace, bounds } = deps;
+  const startup = { timeoutMs: cfg.SLUICE_STARTUP_TIMEOUT_MS, setting: 'SLUICE_STARTUP_TIMEOUT_MS', log };
+  const registry = new RegistryClient(cfg.SCHEMA_REGISTRY_URL, startup);
+  const kafka = await connectKafka(cfg.KAFKA_BROKERS, `sluice-${topology.name}`, log, startup);
+  let server: Server | undefined;
   let consumer: ConsumerHandle | undefined;
   let tasks: PartitionTasks<V> | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -89,6 +89,8 @@ async function startComponent<V>(topology: Topology<V>, cfg: RuntimeConfig, log:
     await consumer?.stop();
     tasks?.close();
     for (const s of sinks.values()) await s.close().catch((err: unknown) => log.warn({ err }, 'sink close failed'));
+    await kafka.close();
+    server?.close();
   };
 
   try {
@@ -148,6 +150,10 @@ async function startComponent<V>(topology: Topology<V>, cfg: RuntimeConfig, log:
       // The source subject must exist so that its reader schema is known to the registry.
       throw new SluiceError(`cannot start ${topology.name}: ${(err as Error).message}`);
     });
+
+    server = await startOpsServer({ port: cfg.SLUICE_OPS_PORT, metrics: metrics.registry, ready: checks });
+    const address = server.address();
+    const opsPort = typeof address === 'object' && address ? address.port : cfg.SLUICE_OPS_PORT;
 
     // What the sinks that keep their own offsets stored, per partition and sink. Set synchronously on
     // assignment and awaited by every batch: kafkajs fetches from the committed offset before a seek
@@ -228,7 +234,14 @@ async function startComponent<V>(topology: Topology<V>, cfg: RuntimeConfig, log:
       onCrash: (err) => fail(new SluiceError(`the consumer stopped: ${err.message}`, { cause: err })),
     });
     consumerStarted(consumer);
-    return { ready: checks, failed, stop: closeAll, started: { topology: topology.name, source: topology.source.topic, sinks: [...sinks.keys()] } };
+    log.info({ topology: topology.name, source: topology.source.topic, sinks: [...sinks.keys()], opsPort }, 'started');
+
+    return {
+      opsPort,
+      failed,
+      finished: bounds?.finished ?? new Promise<void>(() => undefined),
+      stop: () => withTimeout(closeAll(), cfg.SLUICE_SHUTDOWN_TIMEOUT_MS, 'shutdown'),
+    };
   } catch (err) {
     await closeAll().catch(() => undefined);
     throw err;

@@ -266,29 +266,20 @@ export class PartitionTasks<V> {
       if (this.tasks.get(partition) !== current) throw new SluiceError(`partition ${partition} was reassigned while its batch was processed; not writing`, { retriable: true });
     };
     await stillOwner();
-    // Two phases: every sink writes, the batch's dead letters are sent, then every sink commits.
-    const source = { topic: topology.source.topic, partition, nextOffset };
-    const writes = await Promise.allSettled([...bySink].map(async ([name, records]) => ({ name, records, prepared: await sinks.get(name)!.write(records, source) })));
-    const prepared = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
-    const abort = (err: unknown) => Promise.all(prepared.map((p) => p.prepared.abort().catch(() => undefined))).then(() => {
-      throw err;
-    });
-    const failed = writes.find((w) => w.status === 'rejected');
-    if (failed) await abort(failed.reason);
-    for (const { name, prepared: { rejected } } of prepared) {
-      for (const { record: rec, reason, error } of rejected) {
+    let deadLetters = dead.length;
+    const sendDeadLetters = async () => {
+      const sending = dead.slice();
+      if (sending.length === 0) return;
+      await kafka.send([{ topic: DLQ_TOPIC, messages: sending }]);
+      dead.splice(0, sending.length); // kept until sent: a failed send leaves them for the retry
+    };
+    await Promise.all([...bySink].map(async ([name, records]) => {
+      await sinks.get(name)!.write(records, { topic: topology.source.topic, partition, nextOffset }, (rec, reason, error) => {
         const value = Buffer.from(JSON.stringify(rec.value) ?? 'null');
         dead.push(deadLetter({ key: rec.key === null ? null : Buffer.from(rec.key), value, headers: { ...rec.headers, 'sluice.sink': name } }, origin, reason, error));
+        deadLetters++;
         count(reason);
-      }
-    }
-    const deadLetters = dead.length;
-    if (deadLetters > 0) {
-      await stillOwner().then(() => kafka.send([{ topic: DLQ_TOPIC, messages: dead }])).catch(abort);
-      dead.splice(0); // kept until sent: a failed send leaves them for the retry
-    }
-    await Promise.all(prepared.map(async ({ name, records, prepared: p }) => {
-      await p.commit();
+      }, sendDeadLetters);
       metrics.recordsOut.inc({ sink: name }, records.length);
     }));
 
@@ -302,12 +293,13 @@ export class PartitionTasks<V> {
         metrics.storeEntries.set({ store, partition: String(partition) }, task.context.store(store).size);
       }
     }
-    if (changelogs.length > 0) {
+    if (dead.length > 0 || changelogs.length > 0) {
       faultPoint('task.before-send');
       await stillOwner();
       faultPoint('task.sending'); // for tests of a pause between the check and the write
+      if (dead.length > 0) await kafka.send([{ topic: DLQ_TOPIC, messages: dead }]);
       // One transaction, of the task's own writer: a changelog holds whole writes of its current owner only.
-      await this.writers.get(task)!.send(changelogs);
+      if (changelogs.length > 0) await this.writers.get(task)!.send(changelogs);
     }
     if (flush) {
       this.flushed.set(partition, { offset: nextOffset, at: this.now() });

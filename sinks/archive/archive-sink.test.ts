@@ -27,13 +27,17 @@ function sink(dest: Destination, over: Partial<ArchiveOptions> = {}, durableChan
     maxRows: 1000, maxBytes: 1 << 30, idleMs: 60_000, retryMs: 10, ...over,
   }, { log, durableChanged, member: async () => undefined, membership: () => undefined });
 }
+const noReject = () => {
+  throw new Error('unexpected reject');
+};
+const sendDeadLetters = async () => undefined;
 /** Writes `recs` in batches of `size`, as the runtime does, and returns the offsets it would commit. */
 async function feed(s: ReturnType<typeof sink>, recs: OutRecord[], size: number, partition = 0): Promise<string[]> {
   const commits: string[] = [];
   for (let i = 0; i < recs.length; i += size) {
     const batch = recs.slice(i, i + size);
     const nextOffset = String(Number((batch.at(-1)!.value as { offset: string }).offset) + 1);
-    expect((await s.write(batch, { topic, partition, nextOffset })).rejected).toEqual([]);
+    await s.write(batch, { topic, partition, nextOffset }, noReject, sendDeadLetters);
     commits.push(s.durable!({ topic, partition })!);
   }
   return commits;
@@ -116,8 +120,8 @@ test('a reading the format cannot hold is rejected to the dead-letter topic, and
   const dest = folderDestination(dir);
   const s = sink(dest, { maxRows: 3 });
   const recs = records(0, 0, [base, -5, base + 1, base + 2]);
-  const rejected = (await s.write(recs, { topic, partition: 0, nextOffset: '4' })).rejected
-    .map(({ record: r, reason, error }) => `${(r.value as { offset: string }).offset} ${reason} ${error.message}`);
+  const rejected: string[] = [];
+  await s.write(recs, { topic, partition: 0, nextOffset: '4' }, (r, reason, err) => rejected.push(`${(r.value as { offset: string }).offset} ${reason} ${err.message}`), sendDeadLetters);
   expect(rejected).toEqual([expect.stringMatching(/^1 invalid a reading needs time .* partition 0 offset 1$/)]);
   expect(await files(dest)).toEqual(['sensor_readings/date=2026-11-27/hour=10/0-0-3.parquet']);
   expect(s.durable!({ topic, partition: 0 })).toBe('4');

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import {
-  type Sink, type SinkContext, type SourcePartition, type InRecord, type Rejection, SluiceError, faultPoint,
-  retry, written,
+  type Sink, type SinkContext, type SourcePartition, type InRecord, SluiceError, faultPoint, retry,
 } from '../../core/component.ts';
 import type { Destination } from './destination.ts';
 import type { ArchiveRow, FileFormat, Reading } from './file-format.ts';
@@ -177,8 +176,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
       });
     },
     topics: () => [],
-    async write(records, source) {
-      const rejected: Rejection[] = [];
+    async write(records, source, reject) {
       const st = state(source);
       clearTimeout(st.idle);
       await inLane(st, async () => {
@@ -190,7 +188,7 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
           if (st.next !== undefined && offset < st.next) continue;
           const problem = invalid(input.value);
           if (problem) {
-            rejected.push({ record: rec, reason: 'invalid', error: new Error(`${problem}; partition ${input.partition} offset ${input.offset}`) });
+            reject(rec, 'invalid', new Error(`${problem}; partition ${input.partition} offset ${input.offset}`));
             continue;
           }
           const row: ArchiveRow = { partition: source.partition, offset, reading: input.value };
@@ -203,7 +201,6 @@ export function createArchiveSink(opts: ArchiveOptions, ctx: Pick<SinkContext, '
         st.seen = source.nextOffset;
       });
       armIdle(st);
-      return written(rejected);
     },
     durable(source) {
       const st = states.get(source.partition);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type Sink, type SinkFactory, SluiceError, loadConfig, written } from '../../core/component.ts';
+import { type Sink, type SinkFactory, SluiceError, loadConfig } from '../../core/component.ts';
 import { timescaleSchema } from './timescale-settings.ts';
 
 const HOUR = 3_600_000;
@@ -101,7 +101,6 @@ export function hourlyStatsSink(env: Record<string, string | undefined> = proces
         } finally {
           c.release();
         }
-        return written();
       },
       close: () => pool.end(),
     };

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import {
-  type Prepared, type Rejection, type Sink, type SinkFactory, type SourcePartition,
+  type Reject, type SendDeadLetters, type Sink, type SinkFactory, type SourcePartition,
   type OutRecord, SluiceError, loadConfig, faultPoint, retry,
 } from '../../core/component.ts';
 import { timescaleSchema, type TimescaleConfig } from './timescale-settings.ts';
@@ -17,12 +17,7 @@ interface Row {
   index: number;
   item: OutRecord;
 }
-type Source = SourcePartition & { nextOffset: string };
-/** A transaction with the batch's rows and offset, not yet committed (`client` undefined: the batch was stored before). */
-interface Open {
-  client?: pg.PoolClient;
-  rejected: Rejection[];
-}
+type Rejected = { record: OutRecord; reason: string; error: Error };
 
 /** SQLSTATE classes of errors caused by the rows themselves: data exceptions, constraints, limits. */
 const rowErrorClass = /^(21|22|23|54)/;
@@ -137,10 +132,10 @@ export class TimescaleSink implements Sink {
     await resetStoredOffsets(this.pool, { group: this.group, table: this.table.name, topic }, offsets);
   }
 
-  async write(records: readonly OutRecord[], source: Source): Promise<Prepared> {
+  async write(records: readonly OutRecord[], source: SourcePartition & { nextOffset: string }, reject: Reject, sendDeadLetters: SendDeadLetters): Promise<void> {
     const encoded = new CopyRows();
     const rows: Row[] = [];
-    const invalid: Rejection[] = [];
+    const invalid: Rejected[] = [];
     for (const item of records) {
       try {
         encoded.add(this.table, item.value);
@@ -150,20 +145,16 @@ export class TimescaleSink implements Sink {
         invalid.push({ record: item, reason: 'invalid', error: err });
       }
     }
-    // The runtime sends the batch's dead letters before commit(), which stores its offset: a restart
-    // after that commit skips the batch. None are reported for a batch stored before.
-    const what = `write ${this.table.name}`;
-    const open = await this.retrying(what, () => this.begin(encoded, rows, source));
-    return {
-      rejected: open.client ? [...invalid, ...open.rejected] : [],
-      // A commit that fails (the connection lost) is done again from the start: the same rows, and
-      // the batch skipped if the first commit did reach the database. Its rejections were reported.
-      commit: () => this.commit(open).catch(() => this.retrying(what, async () => this.commit(await this.begin(encoded, rows, source)))),
-      abort: async () => {
-        await open.client?.query('ROLLBACK').catch(() => undefined);
-        open.client?.release();
-      },
+    // The batch's dead letters are sent before the commit that stores its offset: a restart after
+    // that commit skips the batch. Rejections are reported once, however often the write is retried,
+    // and not at all for a batch stored before.
+    let reported = false;
+    const deadLettersFirst = async (rejected: Rejected[]) => {
+      if (!reported) for (const r of [...invalid, ...rejected]) reject(r.record, r.reason, r.error);
+      reported = true;
+      await sendDeadLetters();
     };
+    await this.retrying(`write ${this.table.name}`, () => this.transaction(encoded, rows, source, deadLettersFirst));
   }
 
   stopping(): void {
@@ -191,15 +182,18 @@ export class TimescaleSink implements Sink {
     });
   }
 
-  /** Begins the batch's transaction: its rows and next offset, unless the batch was stored before. */
-  private async begin(encoded: CopyRows, rows: Row[], source: Source): Promise<Open> {
+  /** One transaction: the rows and the next offset, unless the batch was stored before; its dead letters are sent before the commit. */
+  private async transaction(encoded: CopyRows, rows: Row[], source: SourcePartition & { nextOffset: string }, beforeCommit: (rejected: Rejected[]) => Promise<void>): Promise<void> {
     const c = await this.pool.connect();
-    const rejected: Rejection[] = [];
+    const rejected: Rejected[] = [];
     try {
       await c.query('BEGIN');
       if (!this.keepOffsets) {
         if (rows.length > 0) await this.load(c, encoded, rows, false, rejected);
-        return { client: c, rejected };
+        await beforeCommit(rejected);
+        await c.query('COMMIT');
+        c.release();
+        return;
       }
       const key = [this.group, this.table.name, source.topic, source.partition];
       const stored = await c.query(
@@ -209,31 +203,19 @@ export class TimescaleSink implements Sink {
         await c.query('ROLLBACK');
         c.release();
         this.log.info({ topic: source.topic, partition: source.partition, stored: at, nextOffset: source.nextOffset }, `${this.table.name}: batch stored before, skipped`);
-        return { rejected };
+        return;
       }
       if (rows.length > 0) await this.load(c, encoded, rows, false, rejected);
       await c.query(storeOffsetSql, [...key, source.nextOffset]);
-      return { client: c, rejected };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      c.release(err as Error);
-      throw err;
-    }
-  }
-
-  /** Commits a transaction `begin` left open. */
-  private async commit(open: Open): Promise<void> {
-    const c = open.client;
-    if (!c) return;
-    try {
+      await beforeCommit(rejected);
       await c.query('COMMIT');
+      c.release();
+      faultPoint('timescale.committed'); // killed here, the batch is stored and its Kafka offset is not
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       c.release(err as Error);
       throw err;
     }
-    c.release();
-    if (this.keepOffsets) faultPoint('timescale.committed'); // killed here, the batch is stored and its Kafka offset is not
   }
 
   /**
@@ -241,7 +223,7 @@ export class TimescaleSink implements Sink {
    * through a staged upsert: plain COPY speed until a redelivered row shows up. A row error splits
    * them in halves until the bad rows stand alone.
    */
-  private async load(c: pg.PoolClient, encoded: CopyRows, rows: Row[], staged: boolean, rejected: Rejection[]): Promise<void> {
+  private async load(c: pg.PoolClient, encoded: CopyRows, rows: Row[], staged: boolean, rejected: Rejected[]): Promise<void> {
     await c.query('SAVEPOINT sluice_load');
     try {
       if (staged) await this.upsert(c, encoded, rows);

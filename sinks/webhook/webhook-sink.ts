@@ -1,4 +1,4 @@
-import { retry, written, type Rejection, type Sink, type SinkFactory } from '../../core/component.ts';
+import { retry, type Sink, type SinkFactory } from '../../core/component.ts';
 
 export interface WebhookConfig {
   /** Where each record's value is POSTed as JSON. Never logged: it may carry a token. */
@@ -23,9 +23,8 @@ export function webhookSink(cfg: WebhookConfig): SinkFactory {
     const sink: Sink = {
       check: async () => undefined, // calling the endpoint would send it something
       topics: () => [],
-      async write(records) {
-        const rejected: Rejection[] = [];
-        if (replay) return written();
+      async write(records, _source, reject) {
+        if (replay) return;
         const why = (err: unknown) => {
           const e = err as Error & { cause?: { code?: string } };
           return e.name === 'TimeoutError' ? `webhook did not answer within ${cfg.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
@@ -35,9 +34,8 @@ export function webhookSink(cfg: WebhookConfig): SinkFactory {
           await retry(() => post(body), {
             isRetriable: () => true, attempts: cfg.attempts, initialDelayMs: 200, maxDelayMs: 10_000,
             onRetry: (err, attempt) => log.warn({ attempt, error: why(err) }, 'webhook failed; retrying'),
-          }).catch((err: unknown) => void rejected.push({ record: r, reason: 'webhook', error: new Error(`${why(err)} (after ${cfg.attempts} attempts)`) }));
+          }).catch((err: unknown) => reject(r, 'webhook', new Error(`${why(err)} (after ${cfg.attempts} attempts)`)));
         }
-        return written(rejected);
       },
       close: async () => undefined,
     };
