@@ -172,3 +172,18 @@ test('a member paused inside its changelog write, after its ownership check, can
   expect(got.counts).toEqual(expected);
   expect(wentBack(await changelogPositions(run))).toEqual([]);
 });
+
+test('a batch whose commit failed is fetched again, and its task does not count it twice', async () => {
+  const run = `${base}-commit`;
+  const send = await input('commit');
+  const topic = `${run}.in`;
+  // The third commit fails (as when Kafka is killed or paused): kafkajs fetches that batch again.
+  const inst = start(run, topic, 'commit', { SLUICE_FAULT: 'runtime.before-commit:3:throw', SLUICE_COMMIT_INTERVAL_MS: '0' });
+  await waitFor('the assignment', async () => (/"msg":"partitions assigned"/.test(logOf(inst)) ? true : undefined), 60_000);
+  for (let i = 0; i < readings.length; i += 1000) await send(readings.slice(i, i + 1000));
+  const got = await untilAllWindows(run);
+  await stop(inst);
+  expect(logOf(inst)).toMatch(/fault point runtime.before-commit: an injected failure/);
+  expect(got.conflicting).toEqual([]);
+  expect(got.counts).toEqual(expected);
+});

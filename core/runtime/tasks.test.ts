@@ -17,7 +17,7 @@ test('a partition kept through a rebalance keeps its task and remembers where it
   const { tasks } = tasksWith();
   tasks.assign([0, 1]);
   await tasks.process(0, [rec(0), rec(1), rec(2)], [], [], '0', '3');
-  expect(tasks.processedBefore(0)).toBeUndefined();
+  expect(tasks.processedBefore(0)).toBe(3n); // fetched again after a failed commit: skipped
   tasks.assign([0]); // still a member: partition 0 is fetched again from its commit, its task goes on
   expect(tasks.active()).toEqual([0]);
   expect(tasks.processedBefore(0)).toBe(3n);
