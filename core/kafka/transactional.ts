@@ -1,9 +1,7 @@
-import type { Kafka, Message } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { SluiceError } from '../errors.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
-
-/** The records of one transaction, in produce requests of at most the broker's size. */
-export type Requests = { topic: string; messages: Message[] }[][];
+import type { Chunk } from './sender.ts';
 
 /**
  * The only writer of something that must have one (a task's changelogs): a Kafka transactional
@@ -14,8 +12,8 @@ export type Requests = { topic: string; messages: Message[] }[][];
  * whole transactions only.
  */
 export interface TransactionalWriter {
-  /** Sends `requests` in one transaction and commits it; waits out Kafka being away. Throws once fenced. */
-  send(requests: Requests): Promise<void>;
+  /** Sends the chunks (each one request) in one transaction and commits it; waits out Kafka being away. Throws once fenced. */
+  send(chunks: readonly Chunk[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,13 +38,13 @@ export async function openTransactionalWriter(kafka: Kafka, transactionalId: str
     throw fail(err);
   }
   return {
-    async send(requests) {
+    async send(chunks) {
       if (broken) throw broken;
       const txn = await producer.transaction().catch((err: unknown) => {
         throw fail(err);
       });
       try {
-        for (const topicMessages of requests) await txn.sendBatch({ topicMessages, acks: -1 });
+        for (const topicMessages of chunks) await txn.sendBatch({ topicMessages, acks: -1 });
         await txn.commit();
       } catch (err) {
         await txn.abort().catch(() => undefined);

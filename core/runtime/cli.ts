@@ -114,7 +114,7 @@ export async function runTopologyCommand(args: { name?: string; help?: boolean; 
 
 /** `bin/run-topology <name> --help`: what it does and the settings it reads beyond the runtime's. */
 export function entryHelp(entry: Entry): string {
-  const own = settingDocs(isConnector(entry) ? entry.settings ?? [] : isLazy(entry) ? entry.settings ?? [] : [], [runtimeSchema]);
+  const own = settingDocs((isConnector(entry) || isLazy(entry) ? entry.settings : undefined) ?? [], [runtimeSchema]);
   return [
     `bin/run-topology ${entry.name}: ${entry.description}`,
     `ops port ${entry.opsPort ?? 9464} (SLUICE_OPS_PORT); the runtime's settings: bin/run-topology --help`,

@@ -46,6 +46,12 @@ async function stop(inst: Instance): Promise<void> {
   running.splice(running.indexOf(inst), 1);
 }
 const logOf = (i: Instance) => (existsSync(i.log) ? readFileSync(i.log, 'utf8') : '');
+const untilAssigned = (i: Instance, what = 'the assignment') =>
+  waitFor(what, async () => (/"msg":"partitions assigned"/.test(logOf(i)) ? true : undefined), 60_000);
+/** Sends `rs` in pieces of `size`, so that the instance reads them in several batches. */
+async function sendInPieces(send: (rs: Reading[]) => Promise<void>, rs: Reading[], size: number): Promise<void> {
+  for (let i = 0; i < rs.length; i += size) await send(rs.slice(i, i + size));
+}
 
 /** The counts a run wrote, by device and window start: every window written once, or again with the same count. */
 async function results(run: string): Promise<{ counts: Map<string, number>; conflicting: string[] }> {
@@ -104,7 +110,7 @@ test('a partition kept through a rebalance is fetched again from its commit, and
   await waitFor('hours 0 and 1 written', async () => ((await results(run)).counts.size >= 2 * devices ? true : undefined), 120_000);
 
   const second = start(run, topic, 'kept-2', env);
-  await waitFor('the rebalance', async () => (/"msg":"partitions assigned"/.test(logOf(second)) ? true : undefined), 60_000);
+  await untilAssigned(second, 'the rebalance');
   await send(readings.slice(half));
   const got = await untilAllWindows(run);
   await stop(second);
@@ -148,9 +154,9 @@ test('a member paused inside its changelog write, after its ownership check, can
   const topic = `${run}.in`;
   // The fifth changelog write passes the membership check, then the process stops (SIGSTOP) just before its send.
   const paused = start(run, topic, 'stale', { SLUICE_FAULT: 'task.sending:5:stop', SLUICE_COMMIT_INTERVAL_MS: '0' });
-  await waitFor('the assignment', async () => (/"msg":"partitions assigned"/.test(logOf(paused)) ? true : undefined), 60_000);
+  await untilAssigned(paused);
   // Sent in small pieces, so that the stopped write is of an early batch and the next owner gets further.
-  for (let i = 0; i < half; i += 500) await send(readings.slice(i, i + 500));
+  await sendInPieces(send, readings.slice(0, half), 500);
   await waitFor('the pause', async () => (readFileSync(`/proc/${paused.child.pid}/stat`, 'utf8').split(' ')[2] === 'T' ? true : undefined), 60_000);
 
   // The other member takes every partition and reads the first half; then the paused one's send goes out.
@@ -179,8 +185,8 @@ test('a batch whose commit failed is fetched again, and its task does not count 
   const topic = `${run}.in`;
   // The third commit fails (as when Kafka is killed or paused): kafkajs fetches that batch again.
   const inst = start(run, topic, 'commit', { SLUICE_FAULT: 'runtime.before-commit:3:throw', SLUICE_COMMIT_INTERVAL_MS: '0' });
-  await waitFor('the assignment', async () => (/"msg":"partitions assigned"/.test(logOf(inst)) ? true : undefined), 60_000);
-  for (let i = 0; i < readings.length; i += 1000) await send(readings.slice(i, i + 1000));
+  await untilAssigned(inst);
+  await sendInPieces(send, readings, 1000);
   const got = await untilAllWindows(run);
   await stop(inst);
   expect(logOf(inst)).toMatch(/fault point runtime.before-commit: an injected failure/);
