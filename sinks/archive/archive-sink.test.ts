@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { OutRecord } from '../../core/topology.ts';
+import { SluiceError } from '../../core/errors.ts';
 import { folderDestination, type Destination } from './destination.ts';
 import { parquetFormat, type Reading } from './file-format.ts';
 import { createArchiveSink, type ArchiveOptions } from './archive-sink.ts';
@@ -21,11 +22,11 @@ const reading = (time: number, i: number): Reading => ({ device_id: `dev-${i % 7
 const records = (partition: number, first: number, times: number[]): OutRecord[] =>
   times.map((time, i) => ({ to: 'archive', key: `k${i}`, value: { topic, partition, offset: String(first + i), key: null, value: reading(time, first + i), timestamp: time, headers: {} } }));
 
-function sink(dest: Destination, over: Partial<ArchiveOptions> = {}, durableChanged: () => void = () => undefined) {
+function sink(dest: Destination, over: Partial<ArchiveOptions> = {}, durableChanged: () => void = () => undefined, member: () => Promise<void> = async () => undefined) {
   return createArchiveSink({
     destination: dest, format: parquetFormat({ compression: 'GZIP', rowGroupSize: 50_000 }), prefix: 'sensor_readings',
     maxRows: 1000, maxBytes: 1 << 30, idleMs: 60_000, retryMs: 10, ...over,
-  }, { log, durableChanged, member: async () => undefined, membership: () => undefined });
+  }, { log, durableChanged, member, membership: () => undefined });
 }
 const noReject = () => {
   throw new Error('unexpected reject');
@@ -114,6 +115,26 @@ test('an idle file is closed by the timer, reported durable, and a rerun that cl
   await feed(sink(dest, { maxRows: 900 }), all, 300, 1);
   expect(await files(dest)).toEqual(['sensor_readings/date=2026-11-27/hour=10/1-0-899.parquet']);
   expect(await dest.list('sensor_readings/_manifests/')).toEqual(['sensor_readings/_manifests/partition=1/00000000000000000000-00000000000000000899.json']);
+});
+
+test('an idle close refused once (the membership unconfirmed during a rebalance) is tried again: an idle partition does not stay uncommitted', async () => {
+  // The long fault profile: the devices had stopped, an archiver's idle close met a rebalance, and
+  // partition 5 kept 775 records uncommitted for the whole drain (no write came to close the file).
+  const dest = folderDestination(dir);
+  let refused = false;
+  const member = async () => {
+    if (refused) return;
+    refused = true;
+    throw new SluiceError('not writing: the client is rejoining the group', { retriable: true });
+  };
+  let changed!: () => void;
+  const reported = new Promise<void>((res) => (changed = res));
+  const s = sink(dest, { idleMs: 20 }, () => changed(), member);
+  await feed(s, records(5, 0, times.slice(0, 300)), 300, 5);
+  await reported;
+  expect(refused).toBe(true);
+  expect(s.durable!({ topic, partition: 5 })).toBe('300');
+  expect(await files(dest)).toEqual(['sensor_readings/date=2026-11-27/hour=10/5-0-299.parquet']);
 });
 
 test('a reading the format cannot hold is rejected to the dead-letter topic, and the rest is archived', async () => {
