@@ -87,6 +87,8 @@ export interface RawRecord {
 export interface RawBatch {
   topic: string;
   partition: number;
+  /** The offset it was fetched from: its records begin there or later (transaction markers and compaction leave gaps). */
+  from: string;
   records: RawRecord[];
   highWatermark: string;
 }
@@ -435,7 +437,9 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
             if (run === runs) beatNow().catch(() => undefined);
           }, heartbeatEveryMs);
           try {
-            await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async (offset = next) => {
+            // kafkajs's Batch has fetchedOffset, untyped.
+            const from = String((batch as typeof batch & { fetchedOffset: string }).fetchedOffset);
+            await opts.onBatch({ topic: batch.topic, partition: batch.partition, from, records, highWatermark: batch.highWatermark }, async (offset = next) => {
               await commitOffsets(consumer, [{ topic: batch.topic, partition: batch.partition, offset }]);
             });
           } finally {

@@ -301,7 +301,9 @@ function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeA
       }
     }
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
-    const committable = await tasks.process(partition, inputs, records, dead, records[0]!.offset, nextOffset, stored);
+    // From where it was fetched, or where the filter above began it.
+    const begins = done !== undefined && done > BigInt(batch.from) ? done.toString() : batch.from;
+    const committable = await tasks.process(partition, inputs, records, dead, begins, nextOffset, stored);
 
     faultPoint('runtime.before-commit');
     if (committable !== undefined) {

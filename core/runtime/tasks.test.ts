@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { PartitionTasks } from './tasks.ts';
 import { createMetrics } from './metrics.ts';
-import type { KafkaAdapter, OutgoingBatch } from '../kafka/adapter.ts';
+import type { KafkaAdapter, OutgoingBatch, RawRecord } from '../kafka/adapter.ts';
 import { counting, rec, t0 } from './testdata/counting.ts';
 
 // Logic only: the Kafka client is a stand-in that records what it is asked to send.
@@ -45,5 +45,52 @@ test('a member that cannot confirm its membership writes no changelog, and its p
   expelled = true;
   await expect(tasks.process(0, [rec(1)], [], [], '1', '2')).rejects.toThrow('no heartbeat for 40 s');
   expect(sent).toHaveLength(1);
-  expect(tasks.committable(0)).toBeUndefined(); // rebuilt: it resumes from what its changelog restores
+  // Rebuilt from its changelog (empty here): it goes on from the changelog's last position.
+  expelled = false;
+  await expect(tasks.process(0, [rec(2)], [], [], '2', '3')).rejects.toThrow('read again from offset 1');
+  expect(await tasks.process(0, [rec(1)], [], [], '1', '2')).toBe('2');
+});
+
+test('a batch that waited while its task was rebuilt is read again from the restored position, not taken from where it was fetched', async () => {
+  // The changelog, in memory: what the task's writer sent, read back by the restore.
+  const changelog: RawRecord[] = [];
+  let kafkaDown = false;
+  const send = async (batches: readonly OutgoingBatch[]) => {
+    if (kafkaDown) throw new Error('Kafka does not answer');
+    for (const m of batches.flatMap((b) => b.messages)) {
+      changelog.push({ offset: String(changelog.length), key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key, value: m.value, timestamp: t0, headers: {} });
+    }
+  };
+  const kafka = {
+    readToEnd: async (_topic: string, _partitions: number[], onBatch: (p: number, r: RawRecord[]) => void) => onBatch(0, changelog.slice()),
+    send, transactional: async () => ({ send, close: async () => undefined }),
+  } as unknown as KafkaAdapter;
+  const seeks: string[] = [];
+  let clock = t0;
+  const tasks = new PartitionTasks({
+    topology: counting, kafka, sinks: new Map(), metrics: createMetrics('counting'), log: pino({ level: 'silent' }),
+    commitIntervalMs: 1000, now: () => clock, seek: (_p, offset) => void seeks.push(offset),
+  });
+  const count = () => JSON.parse(changelog.filter((r) => r.key?.toString() === 'k').at(-1)!.value!.toString()) as number;
+  const batch = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => rec(from + i));
+  tasks.assign([0]);
+  await tasks.process(0, batch(0, 3), [], [], '0', '3');
+  clock += 1000;
+  await tasks.process(0, batch(3, 4), [], [], '3', '4'); // changelog: 4 records counted, position 4
+  await tasks.process(0, batch(4, 6), [], [], '4', '6'); // in the state only
+  clock += 1000;
+  // A wall-clock changelog write fails (Kafka paused) while the next batch, fetched from 6, waits
+  // for the partition: the task is rebuilt from its changelog (position 4) meanwhile.
+  kafkaDown = true;
+  const ticked = tasks.tick(clock);
+  const waiting = tasks.process(0, batch(6, 8), [], [], '6', '8');
+  await expect(ticked).rejects.toThrow('Kafka does not answer');
+  kafkaDown = false;
+  // Taken from 6, records 4 and 5 would be missing from the state for good (the fault suite: an
+  // alert raised twice in one anomaly episode, its open state lost).
+  await expect(waiting).rejects.toThrow('read again from offset 4');
+  expect(seeks.at(-1)).toBe('4');
+  clock += 1000;
+  await tasks.process(0, batch(4, 8), [], [], '4', '8'); // the client fetches again from the seek
+  expect(count()).toBe(8);
 });

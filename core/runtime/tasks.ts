@@ -93,10 +93,10 @@ export class PartitionTasks<V> {
   }
 
   /**
-   * Runs a batch of decoded records (`raw`: the batch as fetched, for dead letters; `first`: its
-   * first offset). Returns the offset the partition may commit, if any.
+   * Runs a batch of decoded records (`raw`: the batch as fetched, for dead letters; `from`: the
+   * offset it was fetched from). Returns the offset the partition may commit, if any.
    */
-  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], first: string, nextOffset: string, stored?: StoredOffsets): Promise<string | undefined> {
+  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], from: string, nextOffset: string, stored?: StoredOffsets): Promise<string | undefined> {
     return this.exclusive(partition, async () => {
       const assigned = this.tasks.get(partition);
       // A batch fetched before a rebalance took the partition away: the new owner processes it.
@@ -105,16 +105,23 @@ export class PartitionTasks<V> {
         this.rebuild(partition); // the next try restores it again
         throw new SluiceError(`partition ${partition}: its state could not be restored: ${(err as Error).message}`, { retriable: true, cause: err });
       });
-      if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: first, at: this.now() });
+      // The position is read here, not when the batch was fetched: a batch that waited for the
+      // partition while its task was rebuilt (a failed changelog write) was fetched past the
+      // restored position, and taken so, the records in between would be missing from the state.
+      const position = this.positions.get(partition);
+      if (position !== undefined && BigInt(from) > BigInt(position)) {
+        this.deps.seek?.(partition, position);
+        throw new SluiceError(`partition ${partition}: a batch fetched from offset ${from} while its task is at ${position} (rebuilt from its changelog meanwhile); read again from offset ${position}`, { retriable: true });
+      }
+      if (position !== undefined && BigInt(nextOffset) <= BigInt(position)) return this.committable(partition);
+      const fresh = position === undefined ? inputs : inputs.filter((r) => BigInt(r.offset) >= BigInt(position));
+      if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: from, at: this.now() });
       try {
-        await this.deliver(task, partition, task.process(inputs), dead, nextOffset, raw, stored);
+        await this.deliver(task, partition, task.process(fresh), dead, nextOffset, raw, stored);
       } catch (err) {
         // The task's state holds what its changelog does not: a task restored from the changelog
         // takes over, and the partition is fetched again from the changelog's position.
-        if (this.stores.length > 0) {
-          this.deps.seek?.(partition, this.flushed.get(partition)!.offset);
-          this.rebuild(partition);
-        }
+        if (this.stores.length > 0) this.rebuild(partition, this.flushed.get(partition)!.offset);
         throw err;
       }
       this.positions.set(partition, nextOffset);
@@ -146,17 +153,21 @@ export class PartitionTasks<V> {
       try {
         await this.deliver(t, partition, t.tick(now), [], position, undefined);
       } catch (err) {
-        if (before !== undefined) this.deps.seek?.(partition, before);
-        this.rebuild(partition);
+        this.rebuild(partition, before);
         throw err;
       }
     })));
   }
 
-  /** Replaces a task whose state went ahead of its changelog by one restored from it. */
-  private rebuild(partition: number): void {
+  /**
+   * Replaces a task whose state went ahead of its changelog by one restored from it; the partition
+   * is fetched again from `from`, the changelog's last position (where a task with nothing in its
+   * changelog yet resumes).
+   */
+  private rebuild(partition: number, from?: string): void {
     this.drop(partition);
-    this.start([partition]);
+    this.start([partition], from);
+    if (from !== undefined) this.deps.seek?.(partition, from);
   }
 
   private drop(partition: number): void {
@@ -181,7 +192,7 @@ export class PartitionTasks<V> {
     this.writers.delete(task);
   }
 
-  private start(partitions: number[]): Map<number, Promise<Task<V>>> {
+  private start(partitions: number[], from?: string): Map<number, Promise<Task<V>>> {
     const { topology, kafka, metrics, log } = this.deps;
     const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now, replayed: this.deps.replayed, onPipelineError: topology.onPipelineError })]));
     const namespace = this.deps.namespace ?? topology.name;
@@ -206,7 +217,7 @@ export class PartitionTasks<V> {
         log.info({ store, partitions, records }, 'state restored');
       }
       for (const [p, task] of created) {
-        const offset = task.restored(restores.get(p)!);
+        const offset = task.restored(restores.get(p)!) ?? from;
         if (offset === undefined) continue;
         this.positions.set(p, offset);
         this.flushed.set(p, { offset, at: this.now() });
