@@ -87,8 +87,6 @@ export interface RawRecord {
 export interface RawBatch {
   topic: string;
   partition: number;
-  /** The offset it was fetched from: its records begin there or later (transaction markers and compaction leave gaps). */
-  from: string;
   records: RawRecord[];
   highWatermark: string;
 }
@@ -437,9 +435,7 @@ export async function connectKafka(brokers: string[], clientId: string, log: Log
             if (run === runs) beatNow().catch(() => undefined);
           }, heartbeatEveryMs);
           try {
-            // kafkajs's Batch has fetchedOffset, untyped.
-            const from = String((batch as typeof batch & { fetchedOffset: string }).fetchedOffset);
-            await opts.onBatch({ topic: batch.topic, partition: batch.partition, from, records, highWatermark: batch.highWatermark }, async (offset = next) => {
+            await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, highWatermark: batch.highWatermark }, async (offset = next) => {
               await commitOffsets(consumer, [{ topic: batch.topic, partition: batch.partition, offset }]);
             });
           } finally {

@@ -1,7 +1,7 @@
 import { EndOffsets } from './bounds.ts';
 
 const batch = (partition: number, offsets: number[]) => ({
-  topic: 't', partition, from: String(offsets[0] ?? 0), highWatermark: '100', records: offsets.map((o) => ({ offset: String(o), key: null, value: null, timestamp: 0, headers: {} })),
+  topic: 't', partition, highWatermark: '100', records: offsets.map((o) => ({ offset: String(o), key: null, value: null, timestamp: 0, headers: {} })),
 });
 const offsets = (b: { records: { offset: string }[] }) => b.records.map((r) => Number(r.offset));
 

@@ -301,9 +301,7 @@ function makeBatchProcessor<V>({ topology, serde, tasks, sinks, metrics, resumeA
       }
     }
     const nextOffset = (BigInt(batch.records.at(-1)!.offset) + 1n).toString();
-    // From where it was fetched, or where the filter above began it.
-    const begins = done !== undefined && done > BigInt(batch.from) ? done.toString() : batch.from;
-    const committable = await tasks.process(partition, inputs, records, dead, begins, nextOffset, stored);
+    const committable = await tasks.process(partition, inputs, records, dead, records[0]!.offset, nextOffset, stored, done);
 
     faultPoint('runtime.before-commit');
     if (committable !== undefined) {

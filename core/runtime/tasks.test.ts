@@ -47,7 +47,7 @@ test('a member that cannot confirm its membership writes no changelog, and its p
   expect(sent).toHaveLength(1);
   // Rebuilt from its changelog (empty here): it goes on from the changelog's last position.
   expelled = false;
-  await expect(tasks.process(0, [rec(2)], [], [], '2', '3')).rejects.toThrow('read again from offset 1');
+  await expect(tasks.process(0, [rec(2)], [], [], '2', '3', undefined, 2n)).rejects.toThrow('read again from offset 1');
   expect(await tasks.process(0, [rec(1)], [], [], '1', '2')).toBe('2');
 });
 
@@ -83,7 +83,7 @@ test('a batch that waited while its task was rebuilt is read again from the rest
   // for the partition: the task is rebuilt from its changelog (position 4) meanwhile.
   kafkaDown = true;
   const ticked = tasks.tick(clock);
-  const waiting = tasks.process(0, batch(6, 8), [], [], '6', '8');
+  const waiting = tasks.process(0, batch(6, 8), [], [], '6', '8', undefined, tasks.processedBefore(0));
   await expect(ticked).rejects.toThrow('Kafka does not answer');
   kafkaDown = false;
   // Taken from 6, records 4 and 5 would be missing from the state for good (the fault suite: an

@@ -93,10 +93,11 @@ export class PartitionTasks<V> {
   }
 
   /**
-   * Runs a batch of decoded records (`raw`: the batch as fetched, for dead letters; `from`: the
-   * offset it was fetched from). Returns the offset the partition may commit, if any.
+   * Runs a batch of decoded records (`raw`: the batch as fetched, for dead letters; `first`: its
+   * first offset; `seen`: processedBefore when the batch was filtered). Returns the offset the
+   * partition may commit, if any.
    */
-  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], from: string, nextOffset: string, stored?: StoredOffsets): Promise<string | undefined> {
+  async process(partition: number, inputs: InRecord<V>[], raw: readonly RawRecord[], dead: OutgoingRecord[], first: string, nextOffset: string, stored?: StoredOffsets, seen?: bigint): Promise<string | undefined> {
     return this.exclusive(partition, async () => {
       const assigned = this.tasks.get(partition);
       // A batch fetched before a rebalance took the partition away: the new owner processes it.
@@ -105,17 +106,18 @@ export class PartitionTasks<V> {
         this.rebuild(partition); // the next try restores it again
         throw new SluiceError(`partition ${partition}: its state could not be restored: ${(err as Error).message}`, { retriable: true, cause: err });
       });
-      // The position is read here, not when the batch was fetched: a batch that waited for the
-      // partition while its task was rebuilt (a failed changelog write) was fetched past the
-      // restored position, and taken so, the records in between would be missing from the state.
+      // The position moves back only when the task is started again: rebuilt from its changelog (a
+      // failed changelog write) or the partition assigned anew. A batch that waited for the partition
+      // meanwhile was fetched past that position; taken so, the records in between would be missing
+      // from the state for good.
       const position = this.positions.get(partition);
-      if (position !== undefined && BigInt(from) > BigInt(position)) {
-        this.deps.seek?.(partition, position);
-        throw new SluiceError(`partition ${partition}: a batch fetched from offset ${from} while its task is at ${position} (rebuilt from its changelog meanwhile); read again from offset ${position}`, { retriable: true });
+      if (seen !== undefined && (position === undefined || BigInt(position) < seen)) {
+        if (position !== undefined) this.deps.seek?.(partition, position);
+        throw new SluiceError(`partition ${partition}: its task was started again while this batch waited; read again from offset ${position ?? 'the committed one'}`, { retriable: true });
       }
       if (position !== undefined && BigInt(nextOffset) <= BigInt(position)) return this.committable(partition);
       const fresh = position === undefined ? inputs : inputs.filter((r) => BigInt(r.offset) >= BigInt(position));
-      if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: from, at: this.now() });
+      if (this.stores.length > 0 && !this.flushed.has(partition)) this.flushed.set(partition, { offset: first, at: this.now() });
       try {
         await this.deliver(task, partition, task.process(fresh), dead, nextOffset, raw, stored);
       } catch (err) {
