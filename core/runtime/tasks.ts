@@ -52,6 +52,8 @@ export type StoredOffsets = ReadonlyMap<string, bigint>;
 
 export class PartitionTasks<V> {
   private readonly tasks = new Map<number, Promise<Task<V>>>();
+  /** The task each partition has now: a restore of one replaced meanwhile (dropped, rebuilt) sets nothing. */
+  private readonly current = new Map<number, Task<V>>();
   /** Where each partition resumes: the next offset after what its task has processed. */
   private readonly positions = new Map<number, string>();
   private readonly locks = new Map<number, Promise<unknown>>();
@@ -175,6 +177,7 @@ export class PartitionTasks<V> {
   private drop(partition: number): void {
     void this.tasks.get(partition)?.then((t) => this.closeTask(t), () => undefined);
     this.tasks.delete(partition);
+    this.current.delete(partition);
     this.positions.delete(partition);
     this.flushed.delete(partition);
   }
@@ -186,6 +189,7 @@ export class PartitionTasks<V> {
   close(): void {
     for (const t of this.tasks.values()) void t.then((task) => this.closeTask(task), () => undefined);
     this.tasks.clear();
+    this.current.clear();
   }
 
   private closeTask(task: Task<V>): void {
@@ -198,6 +202,7 @@ export class PartitionTasks<V> {
     const { topology, kafka, metrics, log } = this.deps;
     const created = new Map(partitions.map((p) => [p, new Task(topology.pipeline, { topology: topology.name, partition: p, time: topology.source.time, now: this.deps.now, replayed: this.deps.replayed, onPipelineError: topology.onPipelineError })]));
     const namespace = this.deps.namespace ?? topology.name;
+    for (const [p, task] of created) this.current.set(p, task);
     const restoring = (async () => {
       // Fenced before it is read: whatever an earlier writer (a paused member, a send still being
       // retried) still sends is refused, and every transaction it began is in the changelog, or aborted.
@@ -220,7 +225,9 @@ export class PartitionTasks<V> {
       }
       for (const [p, task] of created) {
         const offset = task.restored(restores.get(p)!) ?? from;
-        if (offset === undefined) continue;
+        // Else a slow restore, overtaken by a rejoin's, would set an older position under the task
+        // that went on meanwhile: records it had taken, fetched again, would be counted twice.
+        if (offset === undefined || this.current.get(p) !== task) continue;
         this.positions.set(p, offset);
         this.flushed.set(p, { offset, at: this.now() });
       }
