@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { DLQ_TOPIC } from '../../core/naming.ts';
 import { DLQ_HEADERS } from '../../core/runtime/dlq.ts';
 import { total, waitFor, type Instance } from '../../core/runtime/testdata/harness.ts';
@@ -181,5 +182,55 @@ test('while its Kafka is down the connector holds at most its window unacknowled
     expect(await stop(inst)).toBe(0);
   } finally {
     await cluster.kill();
+  }
+});
+
+/**
+ * A TCP proxy to `broker` that closes the first connection when its client sends a SUBSCRIBE (before
+ * the broker sees it), as a broker too busy to answer does; later connections pass untouched.
+ */
+async function dropFirstSubscribe(broker: string): Promise<{ url: string; connections: () => number; close: () => void }> {
+  const target = new URL(broker);
+  let connections = 0;
+  let dropped = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    connections++;
+    const upstream = connect(Number(target.port || 1883), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => [client, upstream].forEach((o) => o.destroy()));
+    }
+    client.on('data', (chunk) => {
+      if (!dropped && chunk[0] === 0x82) { // SUBSCRIBE: packet type 8, flags 0b0010
+        dropped = true;
+        client.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const { port } = server.address() as AddressInfo;
+  return { url: `mqtt://127.0.0.1:${port}`, connections: () => connections, close: () => { server.close(); for (const s of sockets) s.destroy(); } };
+}
+
+test('a connection that closes while its SUBSCRIBE waits for the SUBACK is not fatal: the next connection subscribes again', async () => {
+  // The overload benchmark: with 700,000 messages queued, Mosquitto answered so slowly that ingest's
+  // connection closed with a SUBSCRIBE in flight, and ingest exited ("MQTT subscribe failed: Connection closed").
+  const proxy = await dropFirstSubscribe(sharedBroker);
+  try {
+    const t = await newIngestTest('resubscribe', proxy.url);
+    const inst = start(t, 'main');
+    await inst.started();
+    await waitFor('a second connection', async () => (proxy.connections() >= 2 ? true : undefined));
+    expect(await publishAll(sharedBroker, {}, [{ topic: `${t.prefix}/device-001/temperature`, payload: '22.5' }], 1)).toHaveLength(1);
+    const [reading] = await readWhere(t.topic, () => true, 1);
+    expect(t.serde.decode(reading!.value)).toMatchObject({ device_id: 'device-001', value: 22.5 });
+    expect(await stop(inst)).toBe(0);
+  } finally {
+    proxy.close();
   }
 });

@@ -254,8 +254,16 @@ function createIngest({ cfg, client, kafka, serde, metrics, log, resumed }: Inge
     log.info({ filter }, 'connected to the MQTT broker');
     // rh 1: retained messages only for a new subscription, not again at every reconnect.
     client.subscribe(filter, { qos: 1, rh: 1 }, (err, granted) => {
-      const refused = err ?? (granted?.some((g) => g.qos > 2) ? new Error(`the broker refused the subscription to ${filter}`) : undefined);
-      if (refused) fail(new SluiceError(`MQTT subscribe failed: ${refused.message}`));
+      // MQTT.js fails a SUBSCRIBE in flight when its connection closes, before it says the connection
+      // closed: not a refusal, the next connection subscribes again (a broker too busy to answer).
+      if (err) {
+        setImmediate(() => {
+          if (client.connected) fail(new SluiceError(`MQTT subscribe failed: ${err.message}`));
+          else log.warn({ filter, error: err.message }, 'MQTT subscribe cut off by the connection closing; subscribing again once connected');
+        });
+        return;
+      }
+      if (granted?.some((g) => g.qos > 2)) fail(new SluiceError(`MQTT subscribe failed: the broker refused the subscription to ${filter}`));
       else subscribed = true;
     });
   });
